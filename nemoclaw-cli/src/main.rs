@@ -1,0 +1,75 @@
+//! `nemoclaw`: the command-line face of the NemoClaw SDK.
+//!
+//! Exit codes (DESIGN.md): 0 success, 1 negative verdict (token invalid,
+//! audit broken, action denied), 2 usage or input error with a one-line
+//! message on stderr.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod keygen;
+
+/// A failure a subcommand reports: its exit code and one line for stderr.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1 for a negative verdict, 2 for usage or input errors.
+    pub exit: u8,
+    /// The one-line message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A usage or input error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: 2,
+            message: message.into(),
+        }
+    }
+
+    /// A negative verdict (exit 1).
+    pub fn negative(message: impl Into<String>) -> Self {
+        Self {
+            exit: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// Result of one subcommand.
+pub type CliResult = Result<ExitCode, Failure>;
+
+#[derive(Debug, Parser)]
+#[command(name = "nemoclaw", version, about = "Security SDK for autonomous AI agents")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate an Ed25519 key pair as COSE_Key files.
+    Keygen(keygen::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen(args) => keygen::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("nemoclaw: {}", failure.message.replace('\n', " "));
+            ExitCode::from(failure.exit)
+        }
+    }
+}

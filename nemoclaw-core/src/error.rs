@@ -1,0 +1,118 @@
+//! Stable error codes shared by every module.
+//!
+//! Each module has its own error type (thiserror) and maps every variant to
+//! one [`ErrorCode`]. This single list feeds the C result codes (`nc_result`)
+//! and the Python exception classes, so the numbers are a public contract:
+//! they are grouped by module, never renumbered and never reused.
+
+use std::fmt;
+
+/// A stable, numbered error code. `0` is reserved for success in the C ABI.
+///
+/// Ranges: 1–99 general, 100–199 identity, 200–299 audit, 300–399 intent,
+/// 400–499 policy, 500–599 guard and review, 600–699 privacy,
+/// 700–799 sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[repr(u32)]
+pub enum ErrorCode {
+    // ---- general (1-99) ----
+    /// An argument was invalid (NULL pointer, wrong type, out of range).
+    InvalidArgument = 1,
+    /// Input text was not valid UTF-8.
+    InvalidUtf8 = 2,
+    /// An I/O operation failed.
+    Io = 3,
+    /// A panic or other internal fault was caught; the operation was refused.
+    Internal = 4,
+    /// The feature needed is not compiled in or not available on this platform.
+    Unsupported = 5,
+
+    // ---- identity (100-199) ----
+    /// The token or key bytes are not well-formed.
+    TokenMalformed = 100,
+    /// A signature does not verify.
+    TokenBadSignature = 101,
+    /// No trusted key has the token's `kid` (or it was not valid at issue time).
+    TokenUnknownKey = 102,
+    /// The token has expired.
+    TokenExpired = 103,
+    /// The token is not yet valid (`nbf` in the future).
+    TokenNotYetValid = 104,
+    /// The token's audience does not match.
+    TokenWrongAudience = 105,
+    /// The token or one of its ancestors is revoked.
+    TokenRevoked = 106,
+    /// A delegated token asks for more than its parent holds.
+    TokenScopeEscalation = 107,
+    /// The delegation chain is deeper than allowed.
+    TokenChainTooDeep = 108,
+    /// The proof of possession does not verify against the token's `cnf` key.
+    TokenProofOfPossession = 109,
+    /// A scope string does not parse.
+    ScopeInvalid = 110,
+    /// A key file is malformed or of the wrong kind.
+    KeyInvalid = 111,
+    // identity codes continue here
+
+    // ---- audit (200-299) ----
+    // audit codes continue here
+
+    // ---- intent (300-399) ----
+    // intent codes continue here
+
+    // ---- policy (400-499) ----
+    // policy codes continue here
+
+    // ---- guard and review (500-599) ----
+    // guard codes continue here
+
+    // ---- privacy (600-699) ----
+    // privacy codes continue here
+
+    // ---- sandbox (700-799) ----
+    // sandbox codes continue here
+}
+
+impl ErrorCode {
+    /// The stable number of this code.
+    pub fn as_u32(self) -> u32 {
+        self as u32
+    }
+
+    /// A stable, lowercase snake_case name (used in JSON output and by the CLI).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::InvalidUtf8 => "invalid_utf8",
+            ErrorCode::Io => "io",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::TokenMalformed => "token_malformed",
+            ErrorCode::TokenBadSignature => "token_bad_signature",
+            ErrorCode::TokenUnknownKey => "token_unknown_key",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenNotYetValid => "token_not_yet_valid",
+            ErrorCode::TokenWrongAudience => "token_wrong_audience",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::TokenScopeEscalation => "token_scope_escalation",
+            ErrorCode::TokenChainTooDeep => "token_chain_too_deep",
+            ErrorCode::TokenProofOfPossession => "token_proof_of_possession",
+            ErrorCode::ScopeInvalid => "scope_invalid",
+            ErrorCode::KeyInvalid => "key_invalid",
+            // identity names continue here
+            // audit names continue here
+            // intent names continue here
+            // policy names continue here
+            // guard names continue here
+            // privacy names continue here
+            // sandbox names continue here
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,6 @@
+#![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod identity;
+
+pub use error::ErrorCode;
