@@ -41,7 +41,11 @@ impl Failure {
 pub type CliResult = Result<ExitCode, Failure>;
 
 #[derive(Debug, Parser)]
-#[command(name = "nemoclaw", version, about = "Security SDK for autonomous AI agents")]
+#[command(
+    name = "nemoclaw",
+    version,
+    about = "Security SDK for autonomous AI agents"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

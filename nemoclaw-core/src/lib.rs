@@ -2,5 +2,6 @@
 
 pub mod error;
 pub mod identity;
+pub mod intent;
 
 pub use error::ErrorCode;

@@ -31,7 +31,10 @@ impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyPair")
             .field("kid", &self.kid)
-            .field("public", &hex::encode(self.signing.verifying_key().as_bytes()))
+            .field(
+                "public",
+                &hex::encode(self.signing.verifying_key().as_bytes()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +87,10 @@ impl KeyPair {
     /// `key-` followed by the first 8 bytes of the public key in hex.
     pub fn generate_with_derived_kid() -> Self {
         let signing = SigningKey::generate(&mut OsRng);
-        let kid = format!("key-{}", hex::encode(&signing.verifying_key().as_bytes()[..8]));
+        let kid = format!(
+            "key-{}",
+            hex::encode(&signing.verifying_key().as_bytes()[..8])
+        );
         Self { kid, signing }
     }
 
@@ -337,8 +343,7 @@ fn okp_fields(key: CoseKey) -> Result<OkpFields, IdentityError> {
         };
         match label {
             Label::Int(l) if *l == iana::OkpKeyParameter::Crv as i64 => {
-                crv_ok = value.as_integer()
-                    == Some((iana::EllipticCurve::Ed25519 as i64).into());
+                crv_ok = value.as_integer() == Some((iana::EllipticCurve::Ed25519 as i64).into());
             }
             Label::Int(l) if *l == iana::OkpKeyParameter::X as i64 => {
                 x = Some(bytes32(value, "x")?);
