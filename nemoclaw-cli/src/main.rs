@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod keygen;
+mod token;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
 #[derive(Debug)]
@@ -55,6 +56,8 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Agentic Identity Tokens: issue, delegate, inspect, verify, prove.
+    Token(token::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Token(args) => token::run(args),
     };
     match result {
         Ok(code) => code,

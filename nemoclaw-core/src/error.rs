@@ -53,6 +53,8 @@ pub enum ErrorCode {
     ScopeInvalid = 110,
     /// A key file is malformed or of the wrong kind.
     KeyInvalid = 111,
+    /// A delegated token is inconsistent with its parent (issuer, depth, origin).
+    TokenChainInvalid = 112,
     // identity codes continue here
 
     // ---- audit (200-299) ----
@@ -100,6 +102,7 @@ impl ErrorCode {
             ErrorCode::TokenProofOfPossession => "token_proof_of_possession",
             ErrorCode::ScopeInvalid => "scope_invalid",
             ErrorCode::KeyInvalid => "key_invalid",
+            ErrorCode::TokenChainInvalid => "token_chain_invalid",
             // identity names continue here
             // audit names continue here
             // intent names continue here
