@@ -27,13 +27,13 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Issue a root token for an agent, signed by an issuer key.
-    Issue(IssueArgs),
+    Issue(Box<IssueArgs>),
     /// Mint a narrower child token for a sub-agent, signed by the parent agent's key.
-    Delegate(DelegateArgs),
+    Delegate(Box<DelegateArgs>),
     /// Print a token's claims (and its parents') as JSON, without verifying.
     Inspect(InspectArgs),
     /// Verify a token and its whole chain: exit 0 valid, 1 invalid (reason code on stderr).
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Sign a proof of possession over a challenge with the agent's key (hex to stdout).
     Prove(ProveArgs),
 }
@@ -180,10 +180,10 @@ struct ProveArgs {
 
 pub fn run(args: Args) -> CliResult {
     match args.command {
-        Command::Issue(a) => issue(a),
-        Command::Delegate(a) => delegate(a),
+        Command::Issue(a) => issue(*a),
+        Command::Delegate(a) => delegate(*a),
         Command::Inspect(a) => inspect(a),
-        Command::Verify(a) => verify(a),
+        Command::Verify(a) => verify(*a),
         Command::Prove(a) => prove(a),
     }
 }
