@@ -58,6 +58,28 @@ pub enum ErrorCode {
     // identity codes continue here
 
     // ---- audit (200-299) ----
+    /// A log frame is damaged: bad marker, length or checksum.
+    AuditFrameCorrupt = 200,
+    /// A record, checkpoint or segment header does not decode.
+    AuditRecordMalformed = 201,
+    /// A record, checkpoint or header signature does not verify.
+    AuditBadSignature = 202,
+    /// The log is signed by a key that is not trusted.
+    AuditUntrustedKey = 203,
+    /// The hash chain is broken: a record is missing, duplicated, reordered or altered.
+    AuditChainBroken = 204,
+    /// A checkpoint's tree size or Merkle root does not match the records.
+    AuditCheckpointMismatch = 205,
+    /// The log is truncated: torn tail, no closing checkpoint, or records not covered by one.
+    AuditTruncated = 206,
+    /// The log is closed or its writer failed; nothing more can be appended.
+    AuditLogClosed = 207,
+    /// An inclusion or consistency proof does not verify.
+    AuditProofInvalid = 208,
+    /// Another writer holds the log.
+    AuditLocked = 209,
+    /// A sink (JSON lines, callback) failed to take a record.
+    AuditSinkFailed = 210,
     // audit codes continue here
 
     // ---- intent (300-399) ----
@@ -104,6 +126,17 @@ impl ErrorCode {
             ErrorCode::KeyInvalid => "key_invalid",
             ErrorCode::TokenChainInvalid => "token_chain_invalid",
             // identity names continue here
+            ErrorCode::AuditFrameCorrupt => "audit_frame_corrupt",
+            ErrorCode::AuditRecordMalformed => "audit_record_malformed",
+            ErrorCode::AuditBadSignature => "audit_bad_signature",
+            ErrorCode::AuditUntrustedKey => "audit_untrusted_key",
+            ErrorCode::AuditChainBroken => "audit_chain_broken",
+            ErrorCode::AuditCheckpointMismatch => "audit_checkpoint_mismatch",
+            ErrorCode::AuditTruncated => "audit_truncated",
+            ErrorCode::AuditLogClosed => "audit_log_closed",
+            ErrorCode::AuditProofInvalid => "audit_proof_invalid",
+            ErrorCode::AuditLocked => "audit_locked",
+            ErrorCode::AuditSinkFailed => "audit_sink_failed",
             // audit names continue here
             // intent names continue here
             // policy names continue here
