@@ -59,6 +59,8 @@ pub enum ErrorCode {
     // audit codes continue here
 
     // ---- intent (300-399) ----
+    /// An intent request (tool call, file operation) is malformed.
+    IntentInvalidRequest = 300,
     // intent codes continue here
 
     // ---- policy (400-499) ----
@@ -102,6 +104,7 @@ impl ErrorCode {
             ErrorCode::KeyInvalid => "key_invalid",
             // identity names continue here
             // audit names continue here
+            ErrorCode::IntentInvalidRequest => "intent_invalid_request",
             // intent names continue here
             // policy names continue here
             // guard names continue here
