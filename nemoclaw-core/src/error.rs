@@ -83,6 +83,8 @@ pub enum ErrorCode {
     // audit codes continue here
 
     // ---- intent (300-399) ----
+    /// An intent request (tool call, file operation) is malformed.
+    IntentInvalidRequest = 300,
     // intent codes continue here
 
     // ---- policy (400-499) ----
@@ -138,6 +140,7 @@ impl ErrorCode {
             ErrorCode::AuditLocked => "audit_locked",
             ErrorCode::AuditSinkFailed => "audit_sink_failed",
             // audit names continue here
+            ErrorCode::IntentInvalidRequest => "intent_invalid_request",
             // intent names continue here
             // policy names continue here
             // guard names continue here
