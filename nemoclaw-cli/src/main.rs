@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod keygen;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
@@ -55,6 +56,8 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Verify, show and prove signed audit logs.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => code,
