@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod keygen;
 mod token;
 
@@ -58,6 +59,8 @@ enum Command {
     Keygen(keygen::Args),
     /// Agentic Identity Tokens: issue, delegate, inspect, verify, prove.
     Token(token::Args),
+    /// Verify, show and prove signed audit logs.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
         Command::Token(args) => token::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => code,

@@ -946,6 +946,7 @@ fn read_uint(b: &[u8]) -> Option<(u64, usize)> {
 
 const FLUSH_BYTES: usize = 64 * 1024;
 const IDLE_FLUSH: Duration = Duration::from_millis(5);
+const MAX_UNWRITTEN: Duration = Duration::from_millis(200);
 
 struct Writer {
     base: PathBuf,
@@ -963,6 +964,8 @@ struct Writer {
     last_checkpoint: Instant,
     last_sync: Instant,
     dirty: bool,
+    /// The last wait for messages timed out.
+    idle: bool,
     /// Records below this are written to the file or the buffer.
     written_next: u64,
     barriers: Vec<(u64, bool, BarrierReply)>,
@@ -1004,6 +1007,7 @@ impl Writer {
             last_checkpoint: now,
             last_sync: now,
             dirty: false,
+            idle: false,
             written_next: state.next_seq,
             barriers: Vec::new(),
             closing: None,
@@ -1040,6 +1044,7 @@ impl Writer {
                     Err(_) => return self.shutdown(),
                 },
             };
+            self.idle = first.is_none();
             if let Some(m) = first {
                 self.accept(m);
                 let mut n = 0;
@@ -1162,8 +1167,8 @@ impl Writer {
             }
             if each {
                 self.sync()?;
-            } else if self.buf.len() >= FLUSH_BYTES {
-                self.flush_buf()?;
+            } else if self.buf.len() >= 2 * FLUSH_BYTES {
+                self.flush_chunks()?;
             }
         }
         if self.since_checkpoint > 0
@@ -1199,7 +1204,9 @@ impl Writer {
                 Durability::None => {
                     // callers did not wait; count them as accepted
                     self.publish(self.written_next);
-                    if self.buf.len() >= FLUSH_BYTES || self.last_sync.elapsed() >= IDLE_FLUSH {
+                    // while appends stream in, only whole chunks are written;
+                    // once the queue goes quiet, everything is
+                    if self.idle || self.last_sync.elapsed() >= MAX_UNWRITTEN {
                         self.flush_buf()?;
                         self.last_sync = Instant::now();
                         self.dirty = false;
@@ -1242,6 +1249,20 @@ impl Writer {
                 .map_err(AuditError::io(&self.path))?;
             self.file_len += self.buf.len() as u64;
             self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Write whole 64 KiB chunks and keep the rest buffered, as a buffered
+    /// writer does (so a crash can leave a frame cut in half: a torn tail).
+    fn flush_chunks(&mut self) -> Result<(), AuditError> {
+        let n = self.buf.len() / FLUSH_BYTES * FLUSH_BYTES;
+        if n > 0 {
+            self.file
+                .write_all(&self.buf[..n])
+                .map_err(AuditError::io(&self.path))?;
+            self.file_len += n as u64;
+            self.buf.drain(..n);
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ mod error;
 pub mod frame;
 mod log;
 pub mod merkle;
+mod proof;
 mod record;
 mod signed;
 mod sink;
@@ -42,6 +43,9 @@ pub use error::AuditError;
 pub use log::{
     list_segments, segment_path, AppendReceipt, AuditLog, AuditLogOptions, CloseReport, Durability,
     PendingAppend, RecoveryReport, SummaryRedactor,
+};
+pub use proof::{
+    prove_consistency, prove_inclusion, ConsistencyProof, InclusionProof, ProvenRecord,
 };
 pub use record::{genesis_hash, record_hash, Record, MAX_RECORD_BYTES};
 pub use signed::{
