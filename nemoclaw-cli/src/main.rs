@@ -4,11 +4,14 @@
 //! audit broken, action denied), 2 usage or input error with a one-line
 //! message on stderr.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod keygen;
+mod sandbox;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
 #[derive(Debug)]
@@ -55,6 +58,10 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Run a command in the sandbox; the exit status is the command's.
+    Run(Box<sandbox::RunArgs>),
+    /// Sandbox diagnostics (`doctor`).
+    Sandbox(sandbox::SandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +75,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Run(args) => sandbox::run(*args),
+        Command::Sandbox(args) => sandbox::sandbox(args),
     };
     match result {
         Ok(code) => code,
