@@ -125,6 +125,7 @@ pub struct SandboxProfile {
     pub(crate) ids: Option<IdMapping>,
     pub(crate) hostname: String,
     pub(crate) best_effort: bool,
+    pub(crate) freezer: bool,
 }
 
 /// System directories bound read-only by default (those that exist).
@@ -148,6 +149,7 @@ impl Default for SandboxProfile {
             ids: None,
             hostname: "nemoclaw".to_owned(),
             best_effort: false,
+            freezer: true,
         }
     }
 }
@@ -326,6 +328,14 @@ impl SandboxProfileBuilder {
     /// refusing to run; the outcome lists what was skipped. Off by default.
     pub fn best_effort(mut self, yes: bool) -> Self {
         self.profile.best_effort = yes;
+        self
+    }
+
+    /// Whether to create a cgroup freezer for [`freeze`](super::SandboxControl::freeze)
+    /// (default on when a hierarchy offers one). Off, freezing stops every
+    /// process of the sandbox with SIGSTOP instead.
+    pub fn cgroup_freezer(mut self, yes: bool) -> Self {
+        self.profile.freezer = yes;
         self
     }
 

@@ -531,6 +531,27 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
         libc::close_range(3, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC as libc::c_int)
     })?;
 
+    // The command runs as pid 2 under a minimal init (this process), so
+    // it keeps ordinary signal semantics (pid 1 ignores signals it has no
+    // handler for, SIGXFSZ and SIGXCPU included) and orphans get reaped.
+    // SAFETY: this process is single-threaded; the child only execs or
+    // `_exit`s.
+    let command = unsafe { libc::fork() };
+    if command < 0 {
+        return Err(fail(SetupStep::Fork, last_errno()));
+    }
+    if command == 0 {
+        let e = exec_command(plan, run);
+        send(
+            fds.setup_w,
+            &Record::new(RecordKind::Error, e.step as i64, e.errno.into()),
+        );
+        exit_now(127);
+    }
+    init(command, fds)
+}
+
+fn exec_command(plan: &Plan, run: &RunPlan) -> StepError {
     let mut argv: Vec<*const libc::c_char> = run.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let mut envp: Vec<*const libc::c_char> = plan.env.iter().map(|a| a.as_ptr()).collect();
@@ -548,7 +569,67 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
             }
         }
     }
-    Err(fail(SetupStep::Exec, errno))
+    fail(SetupStep::Exec, errno)
+}
+
+/// Blanks this process's argv and environment strings, which are still
+/// the caller's: `/proc/1/cmdline` is readable by anyone in the sandbox.
+fn scrub_own_cmdline() {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    let Some(end) = stat.rfind(')') else {
+        return;
+    };
+    let fields: Vec<&str> = stat[end + 1..].split_whitespace().collect();
+    // fields[0] is field 3 of proc(5); arg_start..env_end are 48..51.
+    let get = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+    for (start, stop) in [(get(48), get(49)), (get(50), get(51))] {
+        if let (Some(start), Some(stop)) = (start, stop) {
+            if stop > start && stop - start < (1 << 24) {
+                // SAFETY: [start, stop) is this process's own argv or
+                // environment string area as the kernel reports it:
+                // mapped, writable stack memory that nothing in this
+                // process reads again.
+                unsafe { std::ptr::write_bytes(start as *mut u8, 0, stop - start) };
+            }
+        }
+    }
+}
+
+/// The sandbox's init: reaps every orphan, reports the command's status,
+/// and ends (which ends every process left in the namespace) when the
+/// command ends.
+fn init(command: libc::pid_t, fds: ChildFds) -> ! {
+    // Not dumpable: the sandbox cannot open /proc/1/mem or /proc/1/environ
+    // of this copy of the caller's memory.
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    scrub_own_cmdline();
+    // SAFETY: closing descriptors this process no longer needs; the
+    // command holds its own copies of stdio.
+    unsafe {
+        libc::close(fds.setup_w);
+        libc::close(fds.lifeline_r);
+        libc::close(0);
+        libc::close(1);
+        libc::close(2);
+    }
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waits for any child into a live local.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == command {
+            send(
+                fds.report_w,
+                &Record::new(RecordKind::CommandExit, status.into(), 0),
+            );
+            exit_now(0);
+        }
+        if pid < 0 && last_errno() != libc::EINTR {
+            exit_now(0);
+        }
+    }
 }
 
 fn build_root(plan: &Plan) -> StepResult {

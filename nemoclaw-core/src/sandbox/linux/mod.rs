@@ -89,8 +89,8 @@ impl PreparedSandbox {
     /// Runs `argv` to completion; see [`Sandbox::run`].
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S], stdin: &[u8]) -> Result<Outcome, SandboxError> {
         let mut running = self.spawn(argv)?;
-        let input = running.stdin.take();
-        let writer = match input {
+        // Empty input: close the pipe now so the command sees EOF.
+        let writer = match running.stdin.take() {
             Some(mut pipe) if !stdin.is_empty() => {
                 let data = stdin.to_vec();
                 Some(std::thread::spawn(move || {
@@ -149,7 +149,7 @@ impl PreparedSandbox {
             (plan.cgroups.memory.is_some(), Protection::CgroupMemory),
             (plan.cgroups.pids.is_some(), Protection::CgroupPids),
             (plan.cgroups.cpu_millis.is_some(), Protection::CgroupCpu),
-            (true, Protection::CgroupFreezer),
+            (plan.cgroups.freezer, Protection::CgroupFreezer),
         ] {
             if !wanted {
                 continue;
@@ -616,10 +616,23 @@ impl RunningSandbox {
     pub fn wait(mut self) -> Result<Outcome, SandboxError> {
         self.stdin = None;
         let mut record = [0u8; RECORD_LEN];
-        let got = match self.report.as_mut() {
-            Some(r) => r.read_exact(&mut record).is_ok(),
-            None => false,
-        };
+        let mut command_status: Option<i32> = None;
+        let mut got = false;
+        if let Some(report) = self.report.as_mut() {
+            while report.read_exact(&mut record).is_ok() {
+                let r = Record::decode(&record);
+                match r.kind() {
+                    Some(RecordKind::CommandExit) => {
+                        command_status = i32::try_from(r.fields[1]).ok();
+                    }
+                    Some(RecordKind::Exit) => {
+                        got = true;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
         let wall = self.started.elapsed();
         self.reap_keeper();
         {
@@ -638,7 +651,7 @@ impl RunningSandbox {
             });
         }
         let r = Record::decode(&record);
-        let raw = i32::try_from(r.fields[1]).unwrap_or(0);
+        let raw = command_status.unwrap_or_else(|| i32::try_from(r.fields[1]).unwrap_or(0));
         let status = if libc::WIFSIGNALED(raw) {
             ExitStatus::Signaled(libc::WTERMSIG(raw))
         } else {

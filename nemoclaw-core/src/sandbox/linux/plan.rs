@@ -630,7 +630,7 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
             memory: limits.memory_bytes,
             pids: limits.pids,
             cpu_millis: limits.cpu_millis,
-            freezer: true,
+            freezer: profile.freezer,
         },
         limits,
         applied,

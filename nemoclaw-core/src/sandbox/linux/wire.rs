@@ -13,6 +13,8 @@ pub(crate) enum RecordKind {
     /// fields\[1\]: wait status, \[2\]: timed out, \[3\]/\[4\]: user/system
     /// CPU µs, \[5\]: max RSS KiB, \[6\]: killed because the caller went away.
     Exit = 4,
+    /// From the sandbox's init: fields\[1\]: the command's wait status.
+    CommandExit = 5,
 }
 
 /// One record: eight little-endian i64 fields, the first is the kind.
@@ -57,6 +59,7 @@ impl Record {
             2 => Some(RecordKind::Error),
             3 => Some(RecordKind::LandlockPartial),
             4 => Some(RecordKind::Exit),
+            5 => Some(RecordKind::CommandExit),
             _ => None,
         }
     }
