@@ -4,12 +4,15 @@
 //! audit broken, action denied), 2 usage or input error with a one-line
 //! message on stderr.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod audit;
 mod keygen;
+mod sandbox;
 mod token;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
@@ -61,6 +64,10 @@ enum Command {
     Token(token::Args),
     /// Verify, show and prove signed audit logs.
     Audit(audit::Args),
+    /// Run a command in the sandbox; the exit status is the command's.
+    Run(Box<sandbox::RunArgs>),
+    /// Sandbox diagnostics (`doctor`).
+    Sandbox(sandbox::SandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +83,8 @@ fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(args),
         Command::Token(args) => token::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Run(args) => sandbox::run(*args),
+        Command::Sandbox(args) => sandbox::sandbox(args),
     };
     match result {
         Ok(code) => code,

@@ -97,6 +97,16 @@ pub enum ErrorCode {
     // privacy codes continue here
 
     // ---- sandbox (700-799) ----
+    /// A protection the profile asks for cannot be applied here.
+    SandboxProtectionUnavailable = 700,
+    /// The sandbox profile or command is not valid.
+    SandboxInvalidProfile = 701,
+    /// Setting up the sandbox failed.
+    SandboxSetupFailed = 702,
+    /// The command could not be executed inside the sandbox.
+    SandboxExecFailed = 703,
+    /// freeze, thaw or kill failed.
+    SandboxControlFailed = 704,
     // sandbox codes continue here
 }
 
@@ -145,6 +155,11 @@ impl ErrorCode {
             // policy names continue here
             // guard names continue here
             // privacy names continue here
+            ErrorCode::SandboxProtectionUnavailable => "sandbox_protection_unavailable",
+            ErrorCode::SandboxInvalidProfile => "sandbox_invalid_profile",
+            ErrorCode::SandboxSetupFailed => "sandbox_setup_failed",
+            ErrorCode::SandboxExecFailed => "sandbox_exec_failed",
+            ErrorCode::SandboxControlFailed => "sandbox_control_failed",
             // sandbox names continue here
         }
     }
