@@ -51,6 +51,7 @@
 //! # Ok::<(), IdentityError>(())
 //! ```
 
+mod cbor;
 mod claims;
 mod error;
 pub mod keys;
