@@ -16,7 +16,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(token) = Token::decode_any(data) {
         for t in token.chain() {
             let payload = t.claims().to_cbor().expect("decoded claims re-encode");
-            assert!(t.signed_data().ends_with(&payload), "non-canonical payload accepted");
+            assert!(
+                t.signed_data().ends_with(&payload),
+                "non-canonical payload accepted"
+            );
         }
     }
 });

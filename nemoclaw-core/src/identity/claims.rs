@@ -240,22 +240,24 @@ pub struct Claims {
     pub delegation: Option<Delegation>,
 }
 
+/// Check a claim's text: 1..=max bytes without control characters, or for
+/// free text (the goal) 0..=max bytes where newline and tab are allowed.
 pub(crate) fn check_text(
     what: &str,
     text: &str,
     max: usize,
-    empty_ok: bool,
+    free_text: bool,
 ) -> Result<(), IdentityError> {
-    if (!empty_ok && text.is_empty()) || text.len() > max {
+    if (!free_text && text.is_empty()) || text.len() > max {
         return Err(IdentityError::InvalidArgument(format!(
             "{what} `{}` must be {} to {max} bytes",
             text.chars().take(40).collect::<String>(),
-            if empty_ok { 0 } else { 1 }
+            if free_text { 0 } else { 1 }
         )));
     }
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| c.is_control() && !(free_text && (c == '\n' || c == '\t')))
     {
         return Err(IdentityError::InvalidArgument(format!(
             "{what} `{}` holds control characters",
