@@ -134,7 +134,7 @@ struct InspectArgs {
 
 #[derive(Debug, clap::Args)]
 struct VerifyArgs {
-    /// Trusted issuer key: a `.pub` file, or a directory of `*.pub` files.
+    /// Trusted issuer key: a `.pub` file, or a directory holding only issuer `*.pub` files.
     #[arg(long)]
     trust: PathBuf,
     /// Revocation list: one hex `cti` per line, `#` comments.

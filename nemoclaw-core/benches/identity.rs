@@ -86,6 +86,9 @@ fn bench(c: &mut Criterion) {
                 .is_ok()
         })
     });
+    g.bench_function("decode_root", |b| {
+        b.iter(|| Token::decode(black_box(root.as_bytes())).is_ok())
+    });
     g.bench_function("verify_root", |b| {
         b.iter(|| verifier.verify_at(black_box(root.as_bytes()), at).is_ok())
     });

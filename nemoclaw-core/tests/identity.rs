@@ -859,6 +859,12 @@ fn fuzz_corpus_replays_without_panic() {
     let mut valid = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // the fuzz target's invariant: what decodes is canonical
+        if let Ok(token) = Token::decode_any(&bytes) {
+            for t in token.chain() {
+                assert!(t.signed_data().ends_with(&t.claims().to_cbor().unwrap()));
+            }
+        }
         if vectors::decode_and_verify(&bytes).is_ok() {
             valid += 1;
         }
@@ -866,4 +872,16 @@ fn fuzz_corpus_replays_without_panic() {
     }
     assert!(count >= 5, "corpus has {count} inputs");
     assert!(valid >= 1, "the corpus holds at least one valid token");
+}
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    check::<Verifier>();
+    check::<VerifiedIdentity>();
+    check::<Token>();
+    check::<TrustStore>();
+    check::<RevocationList>();
+    check::<ScopeSet>();
+    check::<PublicKey>();
 }

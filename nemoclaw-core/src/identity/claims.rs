@@ -4,10 +4,15 @@
 
 use coset::cbor::value::Value;
 use coset::cwt::{ClaimName, ClaimsSet, Timestamp};
-use coset::iana::{self, EnumI64};
-use coset::{AsCborValue, CborSerializable, CoseKey};
+use coset::iana;
+#[cfg(test)]
+use coset::iana::EnumI64;
+#[cfg(test)]
+use coset::CoseKey;
+use coset::{AsCborValue, CborSerializable};
 
-use super::scope::{Scope, ScopeSet, MAX_SCOPES};
+use super::cbor::Reader;
+use super::scope::{Scope, ScopeSet, MAX_SCOPES, MAX_SCOPE_LEN};
 use super::{IdentityError, PublicKey};
 
 /// Claim label of `cnf` (RFC 8747).
@@ -29,6 +34,78 @@ pub const MAX_ID_LEN: usize = 256;
 pub const MAX_GOAL_LEN: usize = 2048;
 /// Shortest and longest accepted `cti`, in bytes (issued tokens use 16).
 pub const CTI_LEN_RANGE: (usize, usize) = (8, 64);
+/// Largest embedded parent token (the whole token's limit).
+const MAX_PARENT_BYTES: usize = super::token::MAX_TOKEN_BYTES;
+
+fn time(r: &mut Reader<'_>, what: &str) -> Result<u64, IdentityError> {
+    let t = r.uint(what)?;
+    if i64::try_from(t).is_err() {
+        return Err(malformed(format!("claim `{what}` out of range")));
+    }
+    Ok(t)
+}
+
+fn read_cnf(r: &mut Reader<'_>) -> Result<PublicKey, IdentityError> {
+    r.numbered_map(1, "cnf")?;
+    r.key(CNF_COSE_KEY, "cnf")?;
+    if r.map("cnf COSE_Key")? != 5 {
+        return Err(malformed(
+            "cnf COSE_Key must have exactly kty, kid, alg, crv and x",
+        ));
+    }
+    r.key(1, "cnf COSE_Key")?;
+    if r.int("kty")? != 1 {
+        return Err(malformed("cnf key type is not OKP (1)"));
+    }
+    r.key(2, "cnf COSE_Key")?;
+    let kid = std::str::from_utf8(r.bytes(super::keys::MAX_KID_LEN, "cnf kid")?)
+        .map_err(|_| malformed("cnf kid is not UTF-8"))?;
+    r.key(3, "cnf COSE_Key")?;
+    if r.int("alg")? != -8 {
+        return Err(malformed("cnf algorithm is not EdDSA (-8)"));
+    }
+    r.key(-1, "cnf COSE_Key")?;
+    if r.int("crv")? != 6 {
+        return Err(malformed("cnf curve is not Ed25519 (6)"));
+    }
+    r.key(-2, "cnf COSE_Key")?;
+    let x: [u8; 32] = r
+        .bytes(32, "cnf x")?
+        .try_into()
+        .map_err(|_| malformed("cnf x is not 32 bytes"))?;
+    PublicKey::from_bytes_lazy(kid, &x).map_err(|e| malformed(format!("cnf key: {e}")))
+}
+
+fn read_task(r: &mut Reader<'_>) -> Result<Task, IdentityError> {
+    r.numbered_map(3, "task")?;
+    r.key(1, "task")?;
+    let id = r.text(MAX_ID_LEN, "task id")?.to_owned();
+    r.key(2, "task")?;
+    let goal = r.text(MAX_GOAL_LEN, "task goal")?.to_owned();
+    r.key(3, "task")?;
+    let n = r.array("task scopes")?;
+    if n > MAX_SCOPES as u64 {
+        return Err(malformed(format!("{n} scopes; at most {MAX_SCOPES}")));
+    }
+    let mut scopes = ScopeSet::new();
+    let mut previous: Option<&str> = None;
+    for _ in 0..n {
+        let text = r.text(MAX_SCOPE_LEN, "scope")?;
+        if previous.is_some_and(|p| p.as_bytes() >= text.as_bytes()) {
+            return Err(malformed("scopes are not sorted and unique"));
+        }
+        previous = Some(text);
+        let scope = Scope::parse(text).map_err(|e| malformed(e.to_string()))?;
+        if scope.as_str() != text {
+            return Err(malformed(format!(
+                "scope `{}` is not in canonical form",
+                text.chars().take(80).collect::<String>()
+            )));
+        }
+        scopes.insert(scope)?;
+    }
+    Ok(Task { id, goal, scopes })
+}
 
 /// Who or what started the chain of agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,22 +240,24 @@ pub struct Claims {
     pub delegation: Option<Delegation>,
 }
 
+/// Check a claim's text: 1..=max bytes without control characters, or for
+/// free text (the goal) 0..=max bytes where newline and tab are allowed.
 pub(crate) fn check_text(
     what: &str,
     text: &str,
     max: usize,
-    empty_ok: bool,
+    free_text: bool,
 ) -> Result<(), IdentityError> {
-    if (!empty_ok && text.is_empty()) || text.len() > max {
+    if (!free_text && text.is_empty()) || text.len() > max {
         return Err(IdentityError::InvalidArgument(format!(
             "{what} `{}` must be {} to {max} bytes",
             text.chars().take(40).collect::<String>(),
-            if empty_ok { 0 } else { 1 }
+            if free_text { 0 } else { 1 }
         )));
     }
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| c.is_control() && !(free_text && (c == '\n' || c == '\t')))
     {
         return Err(IdentityError::InvalidArgument(format!(
             "{what} `{}` holds control characters",
@@ -308,9 +387,112 @@ impl Claims {
             .map_err(|e| IdentityError::Malformed(format!("cannot encode claims: {e}")))
     }
 
-    /// Decode a payload, insisting on the deterministic encoding: the bytes
-    /// must equal the re-encoding of what was decoded.
+    /// Decode a payload, insisting on the deterministic encoding: shortest
+    /// forms, definite lengths, claims and members in the documented order,
+    /// nothing unknown, nothing trailing, canonical sorted scopes. (Strict
+    /// reader on the hot path; see `cbor.rs`.)
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, IdentityError> {
+        const ORDER: [i64; 12] = [
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            CLAIM_CNF,
+            CLAIM_TASK,
+            CLAIM_MODEL,
+            CLAIM_ORIGIN,
+            CLAIM_DELEGATION,
+        ];
+        let mut r = Reader::new(bytes);
+        let n = r.map("claims")?;
+        if n > ORDER.len() as u64 {
+            return Err(malformed("too many claims"));
+        }
+        let mut last: Option<usize> = None;
+        let (mut iss, mut sub, mut aud) = (None, None, None);
+        let (mut exp, mut nbf, mut iat, mut cti) = (None, None, None, None);
+        let (mut cnf, mut task, mut model, mut origin, mut delegation) =
+            (None, None, None, None, None);
+        for _ in 0..n {
+            let key = r.int("claim label")?;
+            let idx = ORDER
+                .iter()
+                .position(|&k| k == key)
+                .ok_or_else(|| malformed(format!("unknown claim `{key}`")))?;
+            if last.is_some_and(|l| idx <= l) {
+                return Err(malformed(format!(
+                    "claim `{key}` duplicated or out of deterministic order"
+                )));
+            }
+            last = Some(idx);
+            match key {
+                1 => iss = Some(r.text(MAX_ID_LEN, "iss")?.to_owned()),
+                2 => sub = Some(r.text(MAX_ID_LEN, "sub")?.to_owned()),
+                3 => aud = Some(r.text(MAX_ID_LEN, "aud")?.to_owned()),
+                4 => exp = Some(time(&mut r, "exp")?),
+                5 => nbf = Some(time(&mut r, "nbf")?),
+                6 => iat = Some(time(&mut r, "iat")?),
+                7 => cti = Some(r.bytes(CTI_LEN_RANGE.1, "cti")?.to_vec()),
+                CLAIM_CNF => cnf = Some(read_cnf(&mut r)?),
+                CLAIM_TASK => task = Some(read_task(&mut r)?),
+                CLAIM_MODEL => {
+                    r.numbered_map(2, "model")?;
+                    r.key(1, "model")?;
+                    let name = r.text(MAX_ID_LEN, "model name")?.to_owned();
+                    r.key(2, "model")?;
+                    let version = r.text(MAX_ID_LEN, "model version")?.to_owned();
+                    model = Some(Model { name, version });
+                }
+                CLAIM_ORIGIN => {
+                    r.numbered_map(2, "origin")?;
+                    r.key(1, "origin")?;
+                    let kind = r.text(MAX_ID_LEN, "origin kind")?;
+                    let kind = OriginKind::from_name(kind)
+                        .ok_or_else(|| malformed(format!("unknown origin kind `{kind}`")))?;
+                    r.key(2, "origin")?;
+                    let id = r.text(MAX_ID_LEN, "origin id")?.to_owned();
+                    origin = Some(Origin { kind, id });
+                }
+                _ => {
+                    r.numbered_map(2, "delegation")?;
+                    r.key(1, "delegation")?;
+                    let depth = u32::try_from(r.uint("delegation depth")?)
+                        .map_err(|_| malformed("delegation depth out of range"))?;
+                    r.key(2, "delegation")?;
+                    let parent = r.bytes(MAX_PARENT_BYTES, "delegation parent")?.to_vec();
+                    delegation = Some(Delegation { depth, parent });
+                }
+            }
+        }
+        r.finish("claims")?;
+        let need = |what: &str| malformed(format!("missing claim `{what}`"));
+        let claims = Self {
+            issuer: iss.ok_or_else(|| need("iss"))?,
+            subject: sub.ok_or_else(|| need("sub"))?,
+            audience: aud,
+            issued_at: iat.ok_or_else(|| need("iat"))?,
+            not_before: nbf.ok_or_else(|| need("nbf"))?,
+            expires_at: exp.ok_or_else(|| need("exp"))?,
+            cti: cti.ok_or_else(|| need("cti"))?,
+            confirmation: cnf.ok_or_else(|| need("cnf"))?,
+            task: task.ok_or_else(|| need("task"))?,
+            model: model.ok_or_else(|| need("model"))?,
+            origin: origin.ok_or_else(|| need("origin"))?,
+            delegation,
+        };
+        claims
+            .validate()
+            .map_err(|e| malformed(format!("claims out of bounds: {e}")))?;
+        Ok(claims)
+    }
+
+    /// Reference decoder through coset's `ClaimsSet` plus a re-encoding
+    /// check; the tests hold the strict reader to it.
+    #[cfg(test)]
+    pub(crate) fn from_cbor_reference(bytes: &[u8]) -> Result<Self, IdentityError> {
         let set = ClaimsSet::from_slice(bytes)
             .map_err(|e| malformed(format!("payload is not a CWT claims set: {e}")))?;
         let claims = Self::from_claims_set(set)?;
@@ -318,13 +500,12 @@ impl Claims {
             .validate()
             .map_err(|e| malformed(format!("claims out of bounds: {e}")))?;
         if claims.to_cbor()? != bytes {
-            return Err(malformed(
-                "payload is not in the deterministic encoding (order, lengths or extra items)",
-            ));
+            return Err(malformed("payload is not in the deterministic encoding"));
         }
         Ok(claims)
     }
 
+    #[cfg(test)]
     fn from_claims_set(set: ClaimsSet) -> Result<Self, IdentityError> {
         let need = |v: Option<String>, what: &str| {
             v.ok_or_else(|| malformed(format!("missing claim `{what}`")))
@@ -414,6 +595,7 @@ fn timestamp(t: u64) -> Result<Timestamp, IdentityError> {
         .map_err(|_| IdentityError::InvalidArgument(format!("time `{t}` out of range")))
 }
 
+#[cfg(test)]
 fn seconds(t: Option<Timestamp>, what: &str) -> Result<u64, IdentityError> {
     match t {
         Some(Timestamp::WholeSeconds(s)) => {
@@ -427,6 +609,7 @@ fn seconds(t: Option<Timestamp>, what: &str) -> Result<u64, IdentityError> {
 }
 
 /// A map with integer keys 1..=n, each at most once; returned as slots.
+#[cfg(test)]
 fn small_map(value: Value, what: &str, n: usize) -> Result<Vec<Option<Value>>, IdentityError> {
     let Value::Map(entries) = value else {
         return Err(malformed(format!("{what} claim is not a map")));
@@ -448,6 +631,7 @@ fn small_map(value: Value, what: &str, n: usize) -> Result<Vec<Option<Value>>, I
     Ok(slots)
 }
 
+#[cfg(test)]
 fn take(slots: &mut [Option<Value>], key: usize, what: &str) -> Result<Value, IdentityError> {
     slots
         .get_mut(key - 1)
@@ -455,6 +639,7 @@ fn take(slots: &mut [Option<Value>], key: usize, what: &str) -> Result<Value, Id
         .ok_or_else(|| malformed(format!("missing {what}")))
 }
 
+#[cfg(test)]
 fn take_text(slots: &mut [Option<Value>], key: usize, what: &str) -> Result<String, IdentityError> {
     match take(slots, key, what)? {
         Value::Text(t) => Ok(t),
@@ -462,6 +647,7 @@ fn take_text(slots: &mut [Option<Value>], key: usize, what: &str) -> Result<Stri
     }
 }
 
+#[cfg(test)]
 fn decode_cnf(value: Value) -> Result<PublicKey, IdentityError> {
     let mut m = small_map(value, "cnf", 1)?;
     let key = take(&mut m, 1, "cnf COSE_Key")?;
@@ -470,6 +656,7 @@ fn decode_cnf(value: Value) -> Result<PublicKey, IdentityError> {
     PublicKey::from_cose_key(key).map_err(|e| malformed(format!("cnf key: {e}")))
 }
 
+#[cfg(test)]
 fn decode_task(value: Value) -> Result<Task, IdentityError> {
     let mut m = small_map(value, "task", 3)?;
     let id = take_text(&mut m, 1, "task id")?;
@@ -498,4 +685,105 @@ fn decode_task(value: Value) -> Result<Task, IdentityError> {
         scopes.insert(scope)?;
     }
     Ok(Task { id, goal, scopes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::KeyPair;
+    use proptest::prelude::*;
+
+    /// The strict reader plus the point check the reference does eagerly.
+    fn fast(bytes: &[u8]) -> Result<Claims, IdentityError> {
+        let c = Claims::from_cbor(bytes)?;
+        if c.confirmation.is_valid_point() {
+            Ok(c)
+        } else {
+            Err(malformed("invalid point"))
+        }
+    }
+
+    fn sample(aud: bool, delegated: bool) -> Claims {
+        Claims {
+            issuer: "issuer".into(),
+            subject: "agent-7".into(),
+            audience: aud.then(|| "guard".to_owned()),
+            issued_at: 1_767_225_600,
+            not_before: 1_767_225_600,
+            expires_at: 1_767_229_200,
+            cti: vec![0xab; 16],
+            confirmation: KeyPair::from_seed("agent-7", &[9; 32]).unwrap().public(),
+            task: Task {
+                id: "T-1".into(),
+                goal: "fix the build".into(),
+                scopes: ScopeSet::parse(["fs:rw:/work", "net:*.github.com:443", "exec"]).unwrap(),
+            },
+            model: Model {
+                name: "llama".into(),
+                version: "3.1".into(),
+            },
+            origin: Origin {
+                kind: OriginKind::Human,
+                id: "alice".into(),
+            },
+            delegation: delegated.then(|| Delegation {
+                depth: 1,
+                parent: vec![0xd2; 40],
+            }),
+        }
+    }
+
+    #[test]
+    fn strict_reader_agrees_with_coset_on_every_single_byte_change() {
+        for (aud, delegated) in [(false, false), (true, false), (true, true)] {
+            let claims = sample(aud, delegated);
+            let bytes = claims.to_cbor().unwrap();
+            assert_eq!(Claims::from_cbor(&bytes).unwrap(), claims);
+            assert_eq!(Claims::from_cbor_reference(&bytes).unwrap(), claims);
+            for i in 0..bytes.len() {
+                for v in [
+                    0x00u8, 0x01, 0x17, 0x18, 0x1f, 0x20, 0x40, 0x5f, 0x60, 0xa0, 0xff,
+                ] {
+                    let mut m = bytes.clone();
+                    m[i] = v;
+                    let fast = fast(&m);
+                    let reference = Claims::from_cbor_reference(&m);
+                    assert_eq!(fast.is_ok(), reference.is_ok(), "byte {i} = {v:#x}");
+                    if let (Ok(a), Ok(b)) = (fast, reference) {
+                        assert_eq!(a, b);
+                        assert_eq!(a.to_cbor().unwrap(), m, "decoded input is canonical");
+                    }
+                }
+            }
+            for len in 0..bytes.len() {
+                assert!(Claims::from_cbor(&bytes[..len]).is_err());
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn strict_reader_never_accepts_non_canonical(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(c) = Claims::from_cbor(&bytes) {
+                prop_assert_eq!(c.to_cbor().unwrap(), bytes);
+            }
+        }
+
+        #[test]
+        fn splice_mutations_agree(pos in 0usize..200, insert in prop::collection::vec(any::<u8>(), 0..4), remove in 0usize..4) {
+            let bytes = sample(true, true).to_cbor().unwrap();
+            let pos = pos.min(bytes.len());
+            let end = (pos + remove).min(bytes.len());
+            let mut m = bytes[..pos].to_vec();
+            m.extend_from_slice(&insert);
+            m.extend_from_slice(&bytes[end..]);
+            let fast = fast(&m);
+            let reference = Claims::from_cbor_reference(&m);
+            prop_assert_eq!(fast.is_ok(), reference.is_ok());
+            if let Ok(c) = fast {
+                prop_assert_eq!(c.to_cbor().unwrap(), m);
+            }
+        }
+    }
 }

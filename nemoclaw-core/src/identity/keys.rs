@@ -40,17 +40,31 @@ impl std::fmt::Debug for KeyPair {
 }
 
 /// An Ed25519 public key with its key id.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Keys read from files or built with [`PublicKey::from_bytes`] are checked
+/// to be a valid curve point at once. A token's `cnf` key is decompressed
+/// on first use instead (proof of possession, or signing a child), which
+/// keeps that cost off verifications that never use it; an invalid point
+/// then fails every signature check.
+#[derive(Clone)]
 pub struct PublicKey {
     kid: String,
-    verifying: VerifyingKey,
+    bytes: [u8; 32],
+    verifying: std::sync::OnceLock<Option<VerifyingKey>>,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.kid == other.kid && self.bytes == other.bytes
+    }
+}
+impl Eq for PublicKey {}
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PublicKey")
             .field("kid", &self.kid)
-            .field("key", &hex::encode(self.verifying.as_bytes()))
+            .field("key", &hex::encode(self.bytes))
             .finish()
     }
 }
@@ -110,9 +124,11 @@ impl KeyPair {
 
     /// The matching public key.
     pub fn public(&self) -> PublicKey {
+        let verifying = self.signing.verifying_key();
         PublicKey {
             kid: self.kid.clone(),
-            verifying: self.signing.verifying_key(),
+            bytes: verifying.to_bytes(),
+            verifying: std::sync::OnceLock::from(Some(verifying)),
         }
     }
 
@@ -192,8 +208,31 @@ impl PublicKey {
             .map_err(|e| IdentityError::KeyInvalid(format!("not an Ed25519 point: {e}")))?;
         Ok(Self {
             kid: kid.to_owned(),
-            verifying,
+            bytes: *bytes,
+            verifying: std::sync::OnceLock::from(Some(verifying)),
         })
+    }
+
+    /// A public key whose point is decompressed (and validated) on first
+    /// use; an invalid point makes every verification fail.
+    pub(crate) fn from_bytes_lazy(kid: &str, bytes: &[u8; 32]) -> Result<Self, IdentityError> {
+        check_kid(kid)?;
+        Ok(Self {
+            kid: kid.to_owned(),
+            bytes: *bytes,
+            verifying: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn point(&self) -> Option<&VerifyingKey> {
+        self.verifying
+            .get_or_init(|| VerifyingKey::from_bytes(&self.bytes).ok())
+            .as_ref()
+    }
+
+    /// Whether the bytes are a valid Ed25519 point.
+    pub fn is_valid_point(&self) -> bool {
+        self.point().is_some()
     }
 
     /// The key id.
@@ -203,7 +242,7 @@ impl PublicKey {
 
     /// The 32 raw public-key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.verifying.as_bytes()
+        &self.bytes
     }
 
     /// Strict Ed25519 verification (rejects small-order and non-canonical
@@ -212,7 +251,8 @@ impl PublicKey {
         let Ok(sig) = Signature::from_slice(signature) else {
             return false;
         };
-        self.verifying.verify_strict(msg, &sig).is_ok()
+        self.point()
+            .is_some_and(|key| key.verify_strict(msg, &sig).is_ok())
     }
 
     /// Non-strict verification, exactly `ed25519_dalek::Verifier::verify`
@@ -220,7 +260,10 @@ impl PublicKey {
     #[doc(hidden)]
     pub fn verify_plain(&self, msg: &[u8], signature: &[u8]) -> bool {
         Signature::from_slice(signature)
-            .map(|sig| self.verifying.verify(msg, &sig).is_ok())
+            .map(|sig| {
+                self.point()
+                    .is_some_and(|key| key.verify(msg, &sig).is_ok())
+            })
             .unwrap_or(false)
     }
 
@@ -233,7 +276,7 @@ impl PublicKey {
 
     /// The public key as a coset `CoseKey` (for embedding, e.g. in `cnf`).
     pub fn to_cose_key(&self) -> CoseKey {
-        okp_builder(&self.kid, self.verifying.as_bytes()).build()
+        okp_builder(&self.kid, &self.bytes).build()
     }
 
     /// Decode a public COSE_Key. A private key is refused, so that a secret

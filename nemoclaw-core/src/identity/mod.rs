@@ -51,6 +51,7 @@
 //! # Ok::<(), IdentityError>(())
 //! ```
 
+mod cbor;
 mod claims;
 mod error;
 pub mod keys;
@@ -111,12 +112,19 @@ pub mod vectors {
     /// Decode `data` (binary or base64) and verify it against the golden
     /// issuer at [`VALID_AT`]. Never panics, whatever the input.
     pub fn decode_and_verify(data: &[u8]) -> Result<VerifiedIdentity, IdentityError> {
-        let mut trust = TrustStore::new();
-        trust.add(issuer()?.public())?;
+        static VERIFIER: std::sync::OnceLock<Result<Verifier, String>> = std::sync::OnceLock::new();
+        let verifier = VERIFIER
+            .get_or_init(|| {
+                let mut trust = TrustStore::new();
+                trust
+                    .add(issuer().map_err(|e| e.to_string())?.public())
+                    .map_err(|e| e.to_string())?;
+                Ok(Verifier::new(trust).with_audience("nemoclaw-guard"))
+            })
+            .as_ref()
+            .map_err(|e| IdentityError::KeyInvalid(e.clone()))?;
         let token = Token::decode_any(data)?;
         let _ = token.to_json();
-        Verifier::new(trust)
-            .with_audience("nemoclaw-guard")
-            .verify_token_at(&token, VALID_AT)
+        verifier.verify_token_at(&token, VALID_AT)
     }
 }

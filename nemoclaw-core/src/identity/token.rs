@@ -4,10 +4,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use coset::TaggedCborSerializable;
-use coset::{iana, CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder};
+use coset::{iana, CoseSign1Builder, HeaderBuilder};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
+use super::cbor::Reader;
 use super::claims::{check_text, Claims, Delegation, Model, Origin, OriginKind, Task, MAX_ID_LEN};
 use super::scope::ScopeSet;
 use super::{IdentityError, KeyPair, PublicKey};
@@ -80,47 +81,25 @@ impl Token {
         if bytes.first() != Some(&COSE_SIGN1_TAG_BYTE) {
             return Err(malformed("not a tagged COSE_Sign1 (tag 18)"));
         }
-        let sign1 = CoseSign1::from_tagged_slice(bytes)
-            .map_err(|e| malformed(format!("not a COSE_Sign1: {e}")))?;
-        let header = &sign1.protected.header;
-        if header.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::EdDSA)) {
-            return Err(malformed("protected header algorithm is not EdDSA (-8)"));
+        // tag 18 (checked above), then [protected bstr, {}, payload bstr,
+        // signature bstr], every head in shortest form, nothing after.
+        let mut r = Reader::new(&bytes[1..]);
+        if r.array("COSE_Sign1")? != 4 {
+            return Err(malformed("COSE_Sign1 must be an array of 4"));
         }
-        let kid =
-            String::from_utf8(header.key_id.clone()).map_err(|_| malformed("kid is not UTF-8"))?;
-        if kid.is_empty() || kid.len() > MAX_ID_LEN {
-            return Err(malformed("kid missing or too long"));
-        }
-        let canonical_header = protected_header(&kid)
-            .to_vec()
-            .map_err(|e| malformed(format!("cannot encode header: {e}")))?;
-        if sign1.protected.original_data.as_deref() != Some(canonical_header.as_slice()) {
-            return Err(malformed(
-                "protected header must be exactly {1: -8, 4: kid} in deterministic encoding",
-            ));
-        }
-        if !sign1.unprotected.is_empty() {
+        let protected = r.bytes(MAX_PROTECTED_BYTES, "protected header")?;
+        if r.map("unprotected header")? != 0 {
             return Err(malformed("unprotected header must be empty"));
         }
-        let payload = sign1
-            .payload
-            .as_deref()
-            .ok_or_else(|| malformed("detached payloads are not supported"))?;
-        let signature: [u8; 64] = sign1
-            .signature
-            .as_slice()
+        let payload = r.bytes(MAX_TOKEN_BYTES, "payload")?;
+        let signature: [u8; 64] = r
+            .bytes(64, "signature")?
             .try_into()
             .map_err(|_| malformed("signature is not 64 bytes"))?;
+        r.finish("token")?;
+        let kid = parse_protected(protected)?;
         let claims = Claims::from_cbor(payload)?;
-        let tbs = sign1.tbs_data(b"");
-        let reencoded = sign1
-            .to_tagged_vec()
-            .map_err(|e| malformed(format!("cannot re-encode: {e}")))?;
-        if reencoded != bytes {
-            return Err(malformed(
-                "token is not in the deterministic encoding (lengths or trailing bytes)",
-            ));
-        }
+        let tbs = sig_structure(protected, payload);
         let parent = match &claims.delegation {
             None => None,
             Some(d) => {
@@ -258,6 +237,57 @@ impl Token {
             .map_err(|e| malformed(format!("cannot encode token: {e}")))?;
         Self::decode(&bytes)
     }
+}
+
+/// Longest protected header: `{1: -8, 4: kid}` with the longest kid.
+const MAX_PROTECTED_BYTES: usize = 8 + super::keys::MAX_KID_LEN;
+
+/// The protected header must be exactly `a2 01 27 04 <bstr kid>`.
+fn parse_protected(protected: &[u8]) -> Result<String, IdentityError> {
+    let mut r = Reader::new(protected);
+    r.numbered_map(2, "protected header")?;
+    r.key(1, "protected header")?;
+    if r.int("alg")? != -8 {
+        return Err(malformed("protected header algorithm is not EdDSA (-8)"));
+    }
+    r.key(4, "protected header")?;
+    let kid = r.bytes(super::keys::MAX_KID_LEN, "kid")?;
+    r.finish("protected header")?;
+    let kid = std::str::from_utf8(kid).map_err(|_| malformed("kid is not UTF-8"))?;
+    if kid.is_empty() {
+        return Err(malformed("kid is empty"));
+    }
+    Ok(kid.to_owned())
+}
+
+/// Append a CBOR byte string with its minimal-length header (RFC 8949 §4.2.1).
+fn push_bstr(out: &mut Vec<u8>, data: &[u8]) {
+    let len = data.len();
+    match len {
+        0..=23 => out.push(0x40 | len as u8),
+        24..=0xff => out.extend_from_slice(&[0x58, len as u8]),
+        0x100..=0xffff => {
+            out.push(0x59);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(0x5a);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(data);
+}
+
+/// The COSE_Sign1 `Sig_structure` (RFC 9052 §4.4) with empty external AAD:
+/// `["Signature1", protected, h'', payload]`. Byte-identical to coset's
+/// `tbs_data` (a unit test checks), without rebuilding a CBOR value tree.
+fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut tbs = Vec::with_capacity(16 + protected.len() + payload.len());
+    tbs.extend_from_slice(b"\x84\x6aSignature1");
+    push_bstr(&mut tbs, protected);
+    tbs.push(0x40);
+    push_bstr(&mut tbs, payload);
+    tbs
 }
 
 /// Raw token bytes from binary or base64 text.
@@ -590,4 +620,65 @@ pub fn delegate(
     parent_key: &KeyPair,
 ) -> Result<Token, IdentityError> {
     builder.delegate(parent, parent_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coset::{CborSerializable, CoseSign1};
+
+    #[test]
+    fn coset_reads_what_the_strict_reader_reads() {
+        let issuer = KeyPair::from_seed("issuer-2026", &[1; 32]).unwrap();
+        let agent = KeyPair::from_seed("agent", &[2; 32]).unwrap();
+        let token = TokenBuilder::new()
+            .subject("agent")
+            .task("t", "g")
+            .model("m", "1")
+            .origin(Origin::parse("human:a").unwrap())
+            .ttl(Duration::from_secs(60))
+            .agent_key(agent.public())
+            .issue_at(&issuer, 1_000, &[3; 16])
+            .unwrap();
+        let sign1 = CoseSign1::from_tagged_slice(token.as_bytes()).unwrap();
+        assert_eq!(sign1.protected.header.key_id, b"issuer-2026");
+        assert_eq!(
+            sign1.protected.header.alg,
+            Some(coset::Algorithm::Assigned(iana::Algorithm::EdDSA))
+        );
+        assert!(sign1.unprotected.is_empty());
+        assert_eq!(sign1.signature, token.signature());
+        assert_eq!(sign1.tbs_data(b""), token.signed_data());
+        assert_eq!(sign1.payload.unwrap(), token.claims().to_cbor().unwrap());
+        // and refuses what coset would accept: a non-minimal length head
+        let mut long = vec![0xd2, 0x98, 0x04];
+        long.extend_from_slice(&token.as_bytes()[2..]);
+        assert!(CoseSign1::from_tagged_slice(&long).is_ok());
+        assert!(Token::decode(&long).is_err());
+    }
+
+    #[test]
+    fn sig_structure_matches_coset() {
+        for payload_len in [0usize, 23, 24, 255, 256, 70_000] {
+            let sign1 = CoseSign1Builder::new()
+                .protected(protected_header("issuer-2026"))
+                .payload(vec![7u8; payload_len])
+                .build();
+            let protected = sign1.protected.clone().header.to_vec().unwrap();
+            assert_eq!(
+                sig_structure(&protected, sign1.payload.as_deref().unwrap()),
+                sign1.tbs_data(b""),
+                "{payload_len}"
+            );
+            let mut framed = Vec::new();
+            push_bstr(&mut framed, &vec![1u8; payload_len]);
+            let mut reference = Vec::new();
+            coset::cbor::ser::into_writer(
+                &coset::cbor::value::Value::Bytes(vec![1u8; payload_len]),
+                &mut reference,
+            )
+            .unwrap();
+            assert_eq!(framed, reference);
+        }
+    }
 }
