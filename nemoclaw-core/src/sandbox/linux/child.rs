@@ -55,6 +55,8 @@ pub(crate) struct ChildFds {
     pub setup_w: RawFd,
     pub report_w: RawFd,
     pub lifeline_r: RawFd,
+    /// The parent writes one byte here once pid 1 has joined the cgroups.
+    pub joined_r: RawFd,
 }
 
 /// A failed step and its errno.
@@ -146,7 +148,7 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         check(SetupStep::Stdio, unsafe { libc::dup2(from, to) })?;
     }
     // Close every inherited descriptor except ours.
-    let mut keep = [fds.setup_w, fds.report_w, fds.lifeline_r];
+    let mut keep = [fds.setup_w, fds.report_w, fds.lifeline_r, fds.joined_r];
     keep.sort_unstable();
     let mut next: libc::c_uint = 3;
     for fd in keep {
@@ -164,10 +166,6 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
     check(SetupStep::CloseFds, unsafe {
         libc::close_range(next, libc::c_uint::MAX, 0)
     })?;
-
-    for procs in &run.cgroup_procs {
-        write_file(procs, b"0", SetupStep::CgroupJoin)?;
-    }
 
     // SAFETY: unshare only changes this (single-threaded) process's
     // namespaces.
@@ -342,6 +340,11 @@ fn set_mount_attr(step: SetupStep, target: &CStr, set: u64, recursive: bool) -> 
 }
 
 fn mkdir_p(path: &CStr, step: SetupStep) -> StepResult {
+    // SAFETY: NUL-terminated path.
+    let r = unsafe { libc::mkdir(path.as_ptr(), 0o755) };
+    if r == 0 || last_errno() == libc::EEXIST {
+        return Ok(());
+    }
     let bytes = path.to_bytes();
     for i in 1..=bytes.len() {
         if i == bytes.len() || bytes[i] == b'/' {
@@ -531,6 +534,19 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
         libc::close_range(3, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC as libc::c_int)
     })?;
 
+    // The parent moves this process into the sandbox's cgroups while it
+    // was building the root (a cgroup migration waits for an RCU grace
+    // period; overlapping it with the set-up hides most of it). Nothing
+    // of the command runs before the join is confirmed.
+    let mut joined = [0u8; 1];
+    // SAFETY: reads one byte into a live buffer.
+    let n = unsafe { libc::read(fds.joined_r, joined.as_mut_ptr().cast(), 1) };
+    if n != 1 || joined[0] != b'1' {
+        return Err(fail(SetupStep::CgroupJoin, libc::ECANCELED));
+    }
+    // SAFETY: closing a descriptor this process no longer needs.
+    unsafe { libc::close(fds.joined_r) };
+
     // The command runs as pid 2 under a minimal init (this process), so
     // it keeps ordinary signal semantics (pid 1 ignores signals it has no
     // handler for, SIGXFSZ and SIGXCPU included) and orphans get reaped.
@@ -676,11 +692,9 @@ fn build_root(plan: &Plan) -> StepResult {
         step.apply()?;
     }
 
-    // Forget the host's tree, make the new root read-only, enter it.
-    // SAFETY: NUL-terminated path.
-    check(DetachHost, unsafe {
-        libc::umount2(c"/oldroot".as_ptr(), libc::MNT_DETACH)
-    })?;
+    // Make the new root read-only and enter it; the staging root, with the
+    // host's tree below it at /oldroot, is stacked on top by pivot_root and
+    // detached as one (one RCU grace period instead of two).
     set_mount_attr(
         NewRoot,
         c"/newroot",
@@ -744,6 +758,11 @@ impl MountStep {
                     // SAFETY: NUL-terminated path.
                     let exists = unsafe { libc::access(target.as_ptr(), libc::F_OK) } == 0;
                     if !exists {
+                        if let Some(cut) = target.to_bytes().iter().rposition(|&b| b == b'/') {
+                            let parent = CString::new(&target.to_bytes()[..cut])
+                                .map_err(|_| fail(Bind, libc::EINVAL))?;
+                            mkdir_p(&parent, Bind)?;
+                        }
                         make_file(target, b"", 0o644, Bind)?;
                     }
                 }

@@ -163,14 +163,6 @@ impl PreparedSandbox {
                 None => applied.push(protection),
             }
         }
-        let cgroup_procs = cgroups
-            .procs_files()
-            .iter()
-            .map(|p| {
-                CString::new(p.as_os_str().as_bytes())
-                    .map_err(|_| SandboxError::InvalidProfile("cgroup path with NUL".into()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let thaw = match &cgroups.freezer {
             Some(f) => {
                 let (path, value) = f.thaw_file();
@@ -185,7 +177,6 @@ impl PreparedSandbox {
         let run = RunPlan {
             argv: argv_c,
             exec_candidates,
-            cgroup_procs,
             thaw,
             wall: plan.limits.wall_time,
         };
@@ -196,6 +187,7 @@ impl PreparedSandbox {
         let (setup_r, setup_w) = pipe()?;
         let (report_r, report_w) = pipe()?;
         let (lifeline_r, lifeline_w) = pipe()?;
+        let (joined_r, joined_w) = pipe()?;
         // Copies at 10 and above so dup2 onto 0..2 never clobbers them.
         let child_side = [
             high_fd(&stdin_r)?,
@@ -204,8 +196,11 @@ impl PreparedSandbox {
             high_fd(&setup_w)?,
             high_fd(&report_w)?,
             high_fd(&lifeline_r)?,
+            high_fd(&joined_r)?,
         ];
-        drop((stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r));
+        drop((
+            stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r,
+        ));
         let fds = ChildFds {
             stdin: child_side[0].as_raw_fd(),
             stdout: child_side[1].as_raw_fd(),
@@ -213,6 +208,7 @@ impl PreparedSandbox {
             setup_w: child_side[3].as_raw_fd(),
             report_w: child_side[4].as_raw_fd(),
             lifeline_r: child_side[5].as_raw_fd(),
+            joined_r: child_side[6].as_raw_fd(),
         };
 
         let started = Instant::now();
@@ -236,11 +232,30 @@ impl PreparedSandbox {
         let mut setup = File::from(setup_r);
         let mut pid1: Option<i32> = None;
         let mut failure: Option<(SetupStep, i32)> = None;
+        let mut join_failure = None;
+        let mut joined_w = Some(joined_w);
         let mut record = [0u8; RECORD_LEN];
         while setup.read_exact(&mut record).is_ok() {
             let r = Record::decode(&record);
             match r.kind() {
-                Some(RecordKind::Pid1) => pid1 = i32::try_from(r.fields[1]).ok(),
+                Some(RecordKind::Pid1) => {
+                    pid1 = i32::try_from(r.fields[1]).ok();
+                    // Join pid 1 to the cgroups while it builds its root,
+                    // then let it start the command; on failure the pipe
+                    // closes unwritten and pid 1 gives up.
+                    if let Some(fd) = joined_w.take() {
+                        let joined = match pid1 {
+                            Some(p) => cgroups.join(p),
+                            None => Ok(()),
+                        };
+                        match joined {
+                            Ok(()) => {
+                                let _ = File::from(fd).write_all(b"1");
+                            }
+                            Err(r) => join_failure = Some(r),
+                        }
+                    }
+                }
                 Some(RecordKind::Error) => {
                     failure = Some((
                         SetupStep::from_i64(r.fields[1]).unwrap_or(SetupStep::Exec),
@@ -280,6 +295,12 @@ impl PreparedSandbox {
             skipped,
             limits: plan.limits.clone(),
         };
+        drop(joined_w);
+        if let Some(r) = join_failure {
+            let mut running = running;
+            running.reap_keeper();
+            return Err(SandboxError::unavailable(r.protection, r.reason));
+        }
         if let Some((step, errno)) = failure.or(if pid1.is_none() {
             Some((SetupStep::Fork, libc::EIO))
         } else {

@@ -130,7 +130,6 @@ impl SetupStep {
             SetupStep::NoNewPrivs => Protection::NoNewPrivs,
             SetupStep::Landlock => Protection::Landlock,
             SetupStep::Seccomp => Protection::Seccomp,
-            SetupStep::CgroupJoin => Protection::CgroupNamespace,
             _ => return None,
         })
     }
@@ -174,7 +173,6 @@ pub(crate) struct Plan {
 pub(crate) struct RunPlan {
     pub argv: Vec<CString>,
     pub exec_candidates: Vec<CString>,
-    pub cgroup_procs: Vec<CString>,
     pub thaw: Option<(CString, &'static str)>,
     pub wall: Option<Duration>,
 }
@@ -206,8 +204,12 @@ const ETC_ALLOW: &[&str] = &[
     "inputrc",
     "bash.bashrc",
     "profile",
-    "alternatives",
 ];
+
+/// Directories of `/etc` bound read-only as a whole (many entries, no
+/// secrets): Debian's alternatives are symlinks that /usr/bin/awk and
+/// friends go through.
+const ETC_BIND: &[&str] = &["alternatives"];
 
 /// Device nodes bound from the host.
 const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -457,6 +459,18 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
             &Path::new("/etc").join(name),
             0,
         )?;
+    }
+    for name in ETC_BIND {
+        let host = Path::new("/etc").join(name);
+        if host.is_dir() {
+            mounts.push(MountStep::Bind {
+                source: prefixed("/oldroot", &host)?,
+                target: prefixed("/newroot", &host)?,
+                dir: true,
+                writable: false,
+                dev: false,
+            });
+        }
     }
     landlock_read.push(cstring("/etc")?);
 
