@@ -1,0 +1,84 @@
+//! `nemoclaw run` and `nemoclaw sandbox doctor` as a user runs them.
+#![cfg(target_os = "linux")]
+// Tests assert with unwrap/expect/panic by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+
+fn nemoclaw() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nemoclaw"));
+    c.stdin(Stdio::null());
+    c
+}
+
+#[test]
+fn run_passes_the_command_exit_status_and_output() {
+    let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let out = nemoclaw()
+        .args(["run", "--workspace"])
+        .arg(ws.path())
+        .args(["--mem", "256M", "--pids", "64", "--timeout", "20s", "--"])
+        .args([
+            "/bin/sh",
+            "-c",
+            "echo out; echo err >&2; echo file > f; exit 7",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"out\n");
+    assert_eq!(out.stderr, b"err\n");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("f")).unwrap(),
+        "file\n"
+    );
+}
+
+#[test]
+fn refusal_is_exit_2_with_the_protection_named() {
+    let out = nemoclaw()
+        .args(["run", "--net", "allow:example.com", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("network-allow-list"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    let out = nemoclaw()
+        .args(["run", "--mem", "lots", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn timeout_reports_and_kills() {
+    let out = nemoclaw()
+        .args(["run", "--timeout", "300ms", "--", "/bin/sleep", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wall-clock limit"));
+}
+
+#[test]
+fn doctor_lists_every_protection() {
+    let out = nemoclaw().args(["sandbox", "doctor"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "user-namespace",
+        "landlock",
+        "seccomp",
+        "cgroup-memory",
+        "network-allow-list",
+        "trial",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    assert_eq!(out.status.code(), Some(0), "{text}");
+}
