@@ -508,6 +508,8 @@ fn tiocsti_input_injection_is_refused() {
     let s = ok(&py(&p, code));
     // Without the filter a pipe answers ENOTTY; the filter answers first.
     assert!(s.starts_with("EPERM\nEPERM\n"), "{s}");
+    // No controlling terminal inside (its own session).
+    assert!(s.contains("tty ENXIO"), "{s}");
     assert!(!s.contains("INJECTED"));
 }
 

@@ -339,6 +339,46 @@ impl SandboxProfileBuilder {
         self
     }
 
+    /// Grants what a token's scopes allow (the scope algebra of the identity
+    /// module): `fs:ro:PATH` and `fs:rw:PATH` become read-only and
+    /// read-write paths; `net:localhost`, `net:127.0.0.1` or `net:[::1]`
+    /// (any port) make the network `loopback`; any other `net:HOST[:PORT]`
+    /// joins a host allow-list (which the sandbox refuses until its proxy
+    /// exists: never silently dropped). Other scopes (`tool:`, action
+    /// classes) do not concern the sandbox and are skipped. A verdict's
+    /// workspace is set with [`workspace`](Self::workspace).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for scope in scopes {
+            let scope = scope.as_ref();
+            if let Some(path) = scope.strip_prefix("fs:ro:") {
+                self = self.read_only(path);
+            } else if let Some(path) = scope.strip_prefix("fs:rw:") {
+                self = self.read_write(path);
+            } else if let Some(target) = scope.strip_prefix("net:") {
+                let host = if let Some(rest) = target.strip_prefix('[') {
+                    rest.split(']').next().unwrap_or(rest)
+                } else {
+                    target.split(':').next().unwrap_or(target)
+                };
+                if matches!(host, "localhost" | "127.0.0.1" | "::1") {
+                    if self.profile.network == NetworkMode::None {
+                        self.profile.network = NetworkMode::Loopback;
+                    }
+                } else {
+                    match &mut self.profile.network {
+                        NetworkMode::AllowList(hosts) => hosts.push(target.to_owned()),
+                        other => *other = NetworkMode::AllowList(vec![target.to_owned()]),
+                    }
+                }
+            }
+        }
+        self
+    }
+
     /// Checks the profile's own consistency (paths absolute, names valid)
     /// and returns it. Kernel support is checked when the sandbox is
     /// prepared.
@@ -434,6 +474,34 @@ mod tests {
         );
         assert!(NetworkMode::parse("allow:").is_err());
         assert!(NetworkMode::parse("host").is_err());
+    }
+
+    #[test]
+    fn scopes_become_grants() {
+        let p = SandboxProfile::builder()
+            .scopes([
+                "fs:ro:/opt/tools",
+                "fs:rw:/srv/ws",
+                "net:localhost:8080",
+                "tool:git",
+            ])
+            .build()
+            .unwrap();
+        assert_eq!(p.network(), &NetworkMode::Loopback);
+        assert_eq!(p.paths().len(), 2);
+        assert!(p.paths()[1].writable);
+        let p = SandboxProfile::builder()
+            .scopes(["net:localhost", "net:pypi.org:443", "net:*.github.com"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            p.network(),
+            &NetworkMode::AllowList(vec!["pypi.org:443".into(), "*.github.com".into()])
+        );
+        assert!(SandboxProfile::builder()
+            .scopes(["fs:rw:relative"])
+            .build()
+            .is_err());
     }
 
     #[test]

@@ -432,6 +432,12 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
         )
     })?;
 
+    // A new session: no controlling terminal, so /dev/tty inside cannot
+    // reach the caller's terminal (input sniffing, output spoofing).
+    // SAFETY: setsid has no arguments; this process is not a group leader
+    // (it was just forked).
+    check(SetupStep::Prctl, unsafe { libc::setsid() })?;
+
     build_root(plan)?;
 
     // SAFETY: NUL-free byte buffer with its length.
