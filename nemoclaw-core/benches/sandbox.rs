@@ -4,13 +4,12 @@
 //!
 //! `cargo bench -p nemoclaw-core --bench sandbox -- --warm-up-time 1 --measurement-time 3`
 
-use std::process::{Command, Stdio};
-
 use criterion::{criterion_group, criterion_main, Criterion};
 
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 fn spawn(c: &mut Criterion) {
     use nemoclaw_core::sandbox::{Sandbox, SandboxProfile};
+    use std::process::{Command, Stdio};
 
     let ws = std::env::temp_dir();
     let Ok(full) = SandboxProfile::builder()

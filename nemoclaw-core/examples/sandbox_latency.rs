@@ -5,12 +5,11 @@
 //!
 //! `cargo run --release -p nemoclaw-core --example sandbox_latency -- [ITERATIONS]`
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     use nemoclaw_core::sandbox::{Sandbox, SandboxProfile};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
 
     let iterations: usize = std::env::args()
         .nth(1)
