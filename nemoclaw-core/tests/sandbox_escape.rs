@@ -692,3 +692,36 @@ fn exit_status_is_the_command_status() {
         ExitStatus::Exited(143)
     );
 }
+
+#[test]
+fn outside_ids_add_file_permissions_as_a_second_wall() {
+    let ws = workspace();
+    let private = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    fs::write(private.path().join("root-only"), "s3cret").unwrap();
+    fs::set_permissions(
+        private.path().join("root-only"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(ws.path(), Some(65534), Some(65534)).unwrap();
+    let p = base(ws.path())
+        .outside_ids(65534, 65534)
+        .ids(1000, 1000)
+        .read_only(private.path())
+        .build()
+        .unwrap();
+    let script = format!(
+        "id -u; id -g; id -G; cat {}/root-only; echo made > mine; echo end",
+        private.path().display()
+    );
+    let out = sh(&p, &script);
+    assert_eq!(
+        text(&out.stdout),
+        "1000\n1000\n1000\nend\n",
+        "{}",
+        text(&out.stderr)
+    );
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(ws.path().join("mine")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+}

@@ -90,8 +90,9 @@ impl Default for Limits {
     }
 }
 
-/// How user and group ids look inside the sandbox. The outside ids are always
-/// the caller's own (a user namespace maps exactly one id each way).
+/// How user and group ids look inside the sandbox (a user namespace maps
+/// exactly one user and one group). What they are outside is set with
+/// [`SandboxProfileBuilder::outside_ids`] (default: the caller's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdMapping {
     /// User id seen inside.
@@ -123,6 +124,7 @@ pub struct SandboxProfile {
     pub(crate) env_allow: Vec<String>,
     pub(crate) env_set: Vec<(String, String)>,
     pub(crate) ids: Option<IdMapping>,
+    pub(crate) outside_ids: Option<(u32, u32)>,
     pub(crate) hostname: String,
     pub(crate) best_effort: bool,
     pub(crate) freezer: bool,
@@ -147,6 +149,7 @@ impl Default for SandboxProfile {
             env_allow: DEFAULT_ENV_ALLOW.iter().map(|s| (*s).to_owned()).collect(),
             env_set: Vec::new(),
             ids: None,
+            outside_ids: None,
             hostname: "nemoclaw".to_owned(),
             best_effort: false,
             freezer: true,
@@ -315,6 +318,16 @@ impl SandboxProfileBuilder {
     /// The user and group ids seen inside (default: the caller's own).
     pub fn ids(mut self, uid: u32, gid: u32) -> Self {
         self.profile.ids = Some(IdMapping { uid, gid });
+        self
+    }
+
+    /// The host user and group the sandbox's ids map to (default: the
+    /// caller's own). Mapping to other ids needs `CAP_SETUID`/`CAP_SETGID`
+    /// (root); a root caller can run the sandbox as, say, `nobody` (65534)
+    /// so file permissions guard the host once more. The workspace must
+    /// then be writable by that user.
+    pub fn outside_ids(mut self, uid: u32, gid: u32) -> Self {
+        self.profile.outside_ids = Some((uid, gid));
         self
     }
 

@@ -167,23 +167,56 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         libc::close_range(next, libc::c_uint::MAX, 0)
     })?;
 
+    // Drop the caller's supplementary groups (they would stay with us,
+    // unmapped, inside). Needs CAP_SETGID: required when mapping to other
+    // ids, best kept otherwise.
+    // SAFETY: an empty group list (NULL with size 0).
+    let r = unsafe { libc::setgroups(0, std::ptr::null()) };
+    if r < 0 && plan.parent_maps {
+        return Err(fail(SetupStep::IdMap, last_errno()));
+    }
+
     // SAFETY: unshare only changes this (single-threaded) process's
     // namespaces.
     check(SetupStep::Unshare, unsafe {
         libc::unshare(plan.unshare_flags)
     })?;
 
-    write_file(c"/proc/self/setgroups", b"deny", SetupStep::IdMap)?;
-    write_file(
-        c"/proc/self/uid_map",
-        plan.uid_map.as_bytes(),
-        SetupStep::IdMap,
-    )?;
-    write_file(
-        c"/proc/self/gid_map",
-        plan.gid_map.as_bytes(),
-        SetupStep::IdMap,
-    )?;
+    if plan.parent_maps {
+        // Ids other than the caller's own: the caller writes the maps
+        // (it holds CAP_SETUID there) and answers with one byte.
+        send(fds.setup_w, &Record::new(RecordKind::Unshared, 0, 0));
+        let mut mapped = [0u8; 1];
+        // SAFETY: reads one byte into a live buffer.
+        let n = unsafe { libc::read(fds.joined_r, mapped.as_mut_ptr().cast(), 1) };
+        if n != 1 || mapped[0] != b'1' {
+            return Err(fail(SetupStep::IdMap, libc::EPERM));
+        }
+        // Our credentials are still the caller's ids, unmapped here: take
+        // the mapped ones (keeping our capabilities in the namespace).
+        let (uid, gid) = plan.inside_ids;
+        // SAFETY: prctl and set*id calls with integer arguments only.
+        unsafe {
+            check(
+                SetupStep::IdMap,
+                libc::prctl(libc::PR_SET_SECUREBITS, 1 << 2, 0, 0, 0),
+            )?;
+            check(SetupStep::IdMap, libc::setresgid(gid, gid, gid))?;
+            check(SetupStep::IdMap, libc::setresuid(uid, uid, uid))?;
+        }
+    } else {
+        write_file(c"/proc/self/setgroups", b"deny", SetupStep::IdMap)?;
+        write_file(
+            c"/proc/self/uid_map",
+            plan.uid_map.as_bytes(),
+            SetupStep::IdMap,
+        )?;
+        write_file(
+            c"/proc/self/gid_map",
+            plan.gid_map.as_bytes(),
+            SetupStep::IdMap,
+        )?;
+    }
 
     // SAFETY: this process is single-threaded; the child only runs
     // `pid1`, which ends in execve or _exit.

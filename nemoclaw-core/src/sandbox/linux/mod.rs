@@ -76,6 +76,24 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SandboxError> {
     pipe_with(PipeFlags::CLOEXEC).map_err(|e| SandboxError::io("pipe", e.into()))
 }
 
+/// Writes the keeper's id maps (ids other than the caller's own).
+fn write_id_maps(keeper: i32, plan: &Plan) -> Result<(), String> {
+    let base = format!("/proc/{keeper}");
+    for (file, data) in [
+        ("setgroups", b"deny".as_slice()),
+        ("uid_map", plan.uid_map.as_bytes()),
+        ("gid_map", plan.gid_map.as_bytes()),
+    ] {
+        std::fs::write(format!("{base}/{file}"), data).map_err(|e| {
+            format!(
+                "cannot write `{}` to {base}/{file}: {e} (mapping to other host ids needs CAP_SETUID and CAP_SETGID)",
+                String::from_utf8_lossy(data).trim()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 fn high_fd(fd: &OwnedFd) -> Result<OwnedFd, SandboxError> {
     rustix::io::fcntl_dupfd_cloexec(fd, 10).map_err(|e| SandboxError::io("dup", e.into()))
 }
@@ -233,7 +251,8 @@ impl PreparedSandbox {
         let mut pid1: Option<i32> = None;
         let mut failure: Option<(SetupStep, i32)> = None;
         let mut join_failure = None;
-        let mut joined_w = Some(joined_w);
+        let mut joined_w = Some(File::from(joined_w));
+        let mut map_failure: Option<String> = None;
         let mut record = [0u8; RECORD_LEN];
         while setup.read_exact(&mut record).is_ok() {
             let r = Record::decode(&record);
@@ -250,7 +269,8 @@ impl PreparedSandbox {
                         };
                         match joined {
                             Ok(()) => {
-                                let _ = File::from(fd).write_all(b"1");
+                                let mut fd = fd;
+                                let _ = fd.write_all(b"1");
                             }
                             Err(r) => join_failure = Some(r),
                         }
@@ -262,6 +282,17 @@ impl PreparedSandbox {
                         i32::try_from(r.fields[2]).unwrap_or(libc::EIO),
                     ));
                 }
+                Some(RecordKind::Unshared) => match write_id_maps(keeper_pid, plan) {
+                    Ok(()) => {
+                        if let Some(f) = joined_w.as_mut() {
+                            let _ = f.write_all(b"1");
+                        }
+                    }
+                    Err(e) => {
+                        map_failure = Some(e);
+                        joined_w = None;
+                    }
+                },
                 Some(RecordKind::LandlockPartial) => skipped.push(Skipped {
                     protection: Protection::Landlock,
                     reason: "landlock only partly enforced by this kernel".into(),
@@ -296,10 +327,10 @@ impl PreparedSandbox {
             limits: plan.limits.clone(),
         };
         drop(joined_w);
-        if let Some(r) = join_failure {
+        if let Some(reason) = map_failure {
             let mut running = running;
             running.reap_keeper();
-            return Err(SandboxError::unavailable(r.protection, r.reason));
+            return Err(SandboxError::unavailable(Protection::UserNamespace, reason));
         }
         if let Some((step, errno)) = failure.or(if pid1.is_none() {
             Some((SetupStep::Fork, libc::EIO))
@@ -332,6 +363,11 @@ impl PreparedSandbox {
                     reason,
                 },
             });
+        }
+        if let Some(r) = join_failure {
+            let mut running = running;
+            running.reap_keeper();
+            return Err(SandboxError::unavailable(r.protection, r.reason));
         }
         Ok(running)
     }

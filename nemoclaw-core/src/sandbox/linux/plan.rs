@@ -141,6 +141,8 @@ pub(crate) struct Plan {
     pub unshare_flags: libc::c_int,
     pub uid_map: CString,
     pub gid_map: CString,
+    pub parent_maps: bool,
+    pub inside_ids: (u32, u32),
     pub staging: CString,
     pub mounts: Vec<MountStep>,
     pub hostname: CString,
@@ -414,8 +416,12 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         Some(w) => Some(canonical_dir(w, "workspace")?),
         None => None,
     };
-    let uid = rustix::process::geteuid().as_raw();
-    let gid = rustix::process::getegid().as_raw();
+    let own_uid = rustix::process::geteuid().as_raw();
+    let own_gid = rustix::process::getegid().as_raw();
+    let (uid, gid) = profile.outside_ids.unwrap_or((own_uid, own_gid));
+    // Only the caller (with CAP_SETUID/CAP_SETGID in its namespace) may map
+    // ids other than its own; the keeper maps itself otherwise.
+    let parent_maps = (uid, gid) != (own_uid, own_gid);
     let (in_uid, in_gid) = profile.ids.map_or((uid, gid), |m| (m.uid, m.gid));
     let home = workspace.clone().unwrap_or_else(|| PathBuf::from("/tmp"));
 
@@ -616,6 +622,8 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
             | libc::CLONE_NEWCGROUP,
         uid_map: cstring(format!("{in_uid} {uid} 1\n"))?,
         gid_map: cstring(format!("{in_gid} {gid} 1\n"))?,
+        parent_maps,
+        inside_ids: (in_uid, in_gid),
         staging: cstring(*staging)?,
         mounts,
         hostname: cstring(&profile.hostname)?,
