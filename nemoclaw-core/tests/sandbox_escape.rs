@@ -725,3 +725,32 @@ fn outside_ids_add_file_permissions_as_a_second_wall() {
     let meta = fs::metadata(ws.path().join("mine")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
 }
+
+#[test]
+fn timeout_kills_a_frozen_sandbox() {
+    for cgroup_freezer in [true, false] {
+        let ws = workspace();
+        let p = base(ws.path())
+            .cgroup_freezer(cgroup_freezer)
+            .wall_time(Some(Duration::from_millis(600)))
+            .build()
+            .unwrap();
+        let running =
+            Sandbox::spawn(&p, &["/bin/sh", "-c", "sleep 30 & sleep 30; echo never"]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        running.freeze().unwrap();
+        let started = Instant::now();
+        let outcome = running.wait_with_output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            outcome.status,
+            ExitStatus::Signaled(9),
+            "freezer {cgroup_freezer}"
+        );
+        assert!(outcome
+            .violations
+            .iter()
+            .any(|v| matches!(v, Violation::WallTime(_))));
+        assert!(outcome.stdout.is_empty());
+    }
+}

@@ -119,8 +119,8 @@ fn exit_now(code: i32) -> ! {
 /// when the caller goes away) and reports its status. Never returns.
 pub(crate) fn keeper(plan: &Plan, run: &RunPlan, fds: ChildFds) -> ! {
     let started = Instant::now();
-    let pid1 = match keeper_setup(plan, run, fds) {
-        Ok(pid) => pid,
+    let (pid1, thaw_fd) = match keeper_setup(plan, run, fds) {
+        Ok(r) => r,
         Err(e) => {
             send(
                 fds.setup_w,
@@ -138,10 +138,14 @@ pub(crate) fn keeper(plan: &Plan, run: &RunPlan, fds: ChildFds) -> ! {
         libc::close(1);
         libc::close(2);
     }
-    keeper_wait(run, fds, pid1, started)
+    keeper_wait(run, fds, pid1, thaw_fd, started)
 }
 
-fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::pid_t> {
+fn keeper_setup(
+    plan: &Plan,
+    run: &RunPlan,
+    fds: ChildFds,
+) -> StepResult<(libc::pid_t, Option<RawFd>)> {
     // stdio onto 0, 1, 2 (dup2 clears close-on-exec on the copies).
     for (from, to) in [(fds.stdin, 0), (fds.stdout, 1), (fds.stderr, 2)] {
         // SAFETY: plain descriptor duplication on descriptors we own.
@@ -166,6 +170,18 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
     check(SetupStep::CloseFds, unsafe {
         libc::close_range(next, libc::c_uint::MAX, 0)
     })?;
+
+    // The freezer file, opened while we still hold the caller's
+    // credentials: on a timeout we thaw the tree so the kill lands (a
+    // frozen v1 task does not die until thawed).
+    let thaw_fd = match &run.thaw {
+        Some((path, _)) => {
+            // SAFETY: NUL-terminated path; the descriptor is ours.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            (fd >= 0).then_some(fd)
+        }
+        None => None,
+    };
 
     // Drop the caller's supplementary groups (they would stay with us,
     // unmapped, inside). Needs CAP_SETGID: required when mapping to other
@@ -237,10 +253,16 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         );
         exit_now(127);
     }
-    Ok(pid)
+    Ok((pid, thaw_fd))
 }
 
-fn keeper_wait(run: &RunPlan, fds: ChildFds, pid1: libc::pid_t, started: Instant) -> ! {
+fn keeper_wait(
+    run: &RunPlan,
+    fds: ChildFds,
+    pid1: libc::pid_t,
+    thaw_fd: Option<RawFd>,
+    started: Instant,
+) -> ! {
     // SAFETY: pidfd_open on our own child, which we have not reaped.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1, 0) } as RawFd;
     let deadline = run.wall.map(|w| started + w);
@@ -292,8 +314,9 @@ fn keeper_wait(run: &RunPlan, fds: ChildFds, pid1: libc::pid_t, started: Instant
         // SIGKILL to the namespace's pid 1 kills every process in it.
         // SAFETY: pid1 is our unreaped child, so the pid cannot be reused.
         unsafe { libc::kill(pid1, libc::SIGKILL) };
-        if let Some(thaw) = &run.thaw {
-            let _ = write_file(&thaw.0, thaw.1.as_bytes(), SetupStep::CgroupJoin);
+        if let (Some(fd), Some((_, value))) = (thaw_fd, &run.thaw) {
+            // SAFETY: writes a live buffer to our descriptor.
+            unsafe { libc::write(fd, value.as_ptr().cast(), value.len()) };
         }
     }
     let mut status: libc::c_int = 0;
