@@ -82,3 +82,26 @@ fn doctor_lists_every_protection() {
     }
     assert_eq!(out.status.code(), Some(0), "{text}");
 }
+
+#[test]
+fn the_callers_terminal_is_out_of_reach() {
+    // `script` gives the CLI a pseudo-terminal as its controlling terminal;
+    // the sandbox must not be able to open it through /dev/tty.
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for this test (apt-get install bsdutils)");
+    }
+    let cmd = format!(
+        "{} run -- /bin/sh -c 'echo x > /dev/tty && echo TTY-OPEN || echo no-tty'",
+        env!("CARGO_BIN_EXE_nemoclaw")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no-tty") && !text.contains("TTY-OPEN"),
+        "{text}"
+    );
+}

@@ -419,6 +419,11 @@ impl SandboxCgroups {
         Ok(())
     }
 
+    /// True when no cgroup was created (nothing to join).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
     /// Peak memory in bytes, if measured.
     pub(crate) fn peak_memory(&self) -> Option<u64> {
         let p = self.memory.as_ref()?;

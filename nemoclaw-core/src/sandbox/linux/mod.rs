@@ -197,6 +197,7 @@ impl PreparedSandbox {
             exec_candidates,
             thaw,
             wall: plan.limits.wall_time,
+            await_join: !cgroups.is_empty(),
         };
 
         let (stdin_r, stdin_w) = pipe()?;

@@ -177,6 +177,8 @@ pub(crate) struct RunPlan {
     pub exec_candidates: Vec<CString>,
     pub thaw: Option<(CString, &'static str)>,
     pub wall: Option<Duration>,
+    /// Whether pid 1 waits for the caller to join it to cgroups.
+    pub await_join: bool,
 }
 
 /// The default `PATH` inside.
