@@ -452,7 +452,7 @@ fn proc_links_and_inherited_fds_lead_nowhere() {
     let out = sh(
         &p,
         "ls /proc/self/root/; cat /proc/self/root/etc/shadow; cat /proc/1/root/etc/shadow; \
-         ls /proc/1/root/ && echo INIT-ROOT-OPEN; cat /proc/1/environ && echo INIT-ENV-OPEN; \
+         ls /proc/1/root/ && echo INIT-ROOT-OPEN; ls /proc/1/cwd/ && echo INIT-CWD-OPEN; cat /proc/1/cwd/etc/shadow && echo INIT-CWD-SHADOW; cat /proc/1/environ && echo INIT-ENV-OPEN; \
          tr -d '\\0' < /proc/1/cmdline | wc -c; \
          readlink /proc/self/cwd; ls /proc/self/fd | wc -l; \
          for fd in $(ls /proc/self/fd); do [ $fd -gt 2 ] && readlink /proc/self/fd/$fd; done; echo end",

@@ -507,7 +507,7 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
         // SAFETY: closing our descriptor.
         unsafe { libc::close(tty) };
         if r < 0 {
-            return Err(fail(SetupStep::Prctl, errno));
+            return Err(fail(SetupStep::Terminal, errno));
         }
     }
 

@@ -46,10 +46,11 @@ pub(crate) enum SetupStep {
     Landlock,
     Seccomp,
     Exec,
+    Terminal,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 26] = [
+    const ALL: [SetupStep; 27] = [
         SetupStep::Stdio,
         SetupStep::CloseFds,
         SetupStep::CgroupJoin,
@@ -76,6 +77,7 @@ impl SetupStep {
         SetupStep::Landlock,
         SetupStep::Seccomp,
         SetupStep::Exec,
+        SetupStep::Terminal,
     ];
 
     pub(crate) fn from_i64(n: i64) -> Option<Self> {
@@ -110,6 +112,7 @@ impl SetupStep {
             SetupStep::Landlock => "landlock",
             SetupStep::Seccomp => "seccomp",
             SetupStep::Exec => "exec",
+            SetupStep::Terminal => "leave-terminal",
         }
     }
 
@@ -679,4 +682,33 @@ pub(crate) fn exec_candidates(plan: &Plan, argv0: &OsStr) -> Result<Vec<CString>
         .iter()
         .map(|d| prefixed("", &d.join(argv0)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_steps_round_trip_and_have_names() {
+        for step in SetupStep::ALL {
+            assert_eq!(SetupStep::from_i64(step as i64), Some(step));
+            assert!(!step.name().is_empty());
+        }
+        assert_eq!(SetupStep::from_i64(0), None);
+        assert_eq!(SetupStep::from_i64(999), None);
+    }
+
+    #[test]
+    fn allow_list_is_refused_even_in_best_effort() {
+        let profile = SandboxProfile::builder()
+            .network(NetworkMode::AllowList(vec!["pypi.org".into()]))
+            .best_effort(true)
+            .build()
+            .unwrap();
+        let err = build(&profile).unwrap_err();
+        assert_eq!(
+            err.code(),
+            crate::error::ErrorCode::SandboxProtectionUnavailable
+        );
+    }
 }
