@@ -105,3 +105,43 @@ fn the_callers_terminal_is_out_of_reach() {
         "{text}"
     );
 }
+
+#[test]
+fn unprivileged_callers_get_a_refusal_or_a_best_effort_report() {
+    use std::os::unix::fs::PermissionsExt;
+    // As `nobody` the cgroups are not writable: the default profile (memory
+    // and pids limits) must be refused, and --best-effort must say what it
+    // skipped. The binary is copied where `nobody` can run it.
+    let dir = tempfile::tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("nemoclaw");
+    std::fs::copy(env!("CARGO_BIN_EXE_nemoclaw"), &bin).unwrap();
+    let as_nobody = |extra: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .arg("run")
+            .args(extra)
+            .args(["--", "/bin/echo", "ran"])
+            .current_dir("/")
+            .stdin(Stdio::null());
+        c.output().unwrap()
+    };
+    let out = as_nobody(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("protection `cgroup-"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = as_nobody(&["--best-effort"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.stdout, b"ran\n");
+    assert!(
+        err.contains("best effort: `cgroup-memory` not applied"),
+        "{err}"
+    );
+    assert!(
+        err.contains("best effort: `cgroup-pids` not applied"),
+        "{err}"
+    );
+}
