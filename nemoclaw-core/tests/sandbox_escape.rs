@@ -754,3 +754,34 @@ fn timeout_kills_a_frozen_sandbox() {
         assert!(outcome.stdout.is_empty());
     }
 }
+
+#[test]
+fn cpu_time_and_cpu_bandwidth_limits() {
+    let ws = workspace();
+    let p = base(ws.path())
+        .cpu_time(Some(Duration::from_secs(1)))
+        .cpu_millis(Some(500))
+        .build()
+        .unwrap();
+    if !cgroup_available(Protection::CgroupCpu) {
+        let err = Sandbox::run(&p, &["/bin/true"], b"").unwrap_err();
+        assert!(matches!(
+            err,
+            SandboxError::ProtectionUnavailable {
+                protection: Protection::CgroupCpu,
+                ..
+            }
+        ));
+        return;
+    }
+    let out = sh(&p, "while :; do :; done");
+    assert_eq!(out.status, ExitStatus::Signaled(24), "{out:?}");
+    assert!(out.violations.contains(&Violation::CpuTime));
+    assert!(out.applied.contains(&Protection::CgroupCpu));
+    // Half a CPU: one second of CPU takes about two of wall time.
+    assert!(
+        out.usage.wall >= Duration::from_millis(1500),
+        "{:?}",
+        out.usage
+    );
+}
