@@ -94,6 +94,21 @@ fn write_id_maps(keeper: i32, plan: &Plan) -> Result<(), String> {
     Ok(())
 }
 
+/// A pidfd for `pid`, kept only if that process is the keeper's child
+/// (checked after opening: the pidfd pins the process, so a recycled pid
+/// would show another parent).
+fn open_verified_pidfd(pid: i32, keeper: i32) -> Option<OwnedFd> {
+    let fd = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(pid)?,
+        rustix::process::PidfdFlags::empty(),
+    )
+    .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let ppid: i32 = after.split_whitespace().nth(1)?.parse().ok()?;
+    (ppid == keeper).then_some(fd)
+}
+
 fn high_fd(fd: &OwnedFd) -> Result<OwnedFd, SandboxError> {
     rustix::io::fcntl_dupfd_cloexec(fd, 10).map_err(|e| SandboxError::io("dup", e.into()))
 }
@@ -250,6 +265,7 @@ impl PreparedSandbox {
         // Read the set-up reports until the sandbox has exec'd (EOF).
         let mut setup = File::from(setup_r);
         let mut pid1: Option<i32> = None;
+        let mut pidfd: Option<OwnedFd> = None;
         let mut failure: Option<(SetupStep, i32)> = None;
         let mut join_failure = None;
         let mut joined_w = Some(File::from(joined_w));
@@ -260,6 +276,7 @@ impl PreparedSandbox {
             match r.kind() {
                 Some(RecordKind::Pid1) => {
                     pid1 = i32::try_from(r.fields[1]).ok();
+                    pidfd = pid1.and_then(|p| open_verified_pidfd(p, keeper_pid));
                     // Join pid 1 to the cgroups while it builds its root,
                     // then let it start the command; on failure the pipe
                     // closes unwritten and pid 1 gives up.
@@ -308,16 +325,10 @@ impl PreparedSandbox {
             stdout: Some(File::from(stdout_r)),
             stderr: Some(File::from(stderr_r)),
             report: Some(File::from(report_r)),
-            lifeline: Some(lifeline_w),
             control: Arc::new(ControlInner {
                 pid1: pid1.unwrap_or(0),
-                pidfd: pid1.and_then(|p| {
-                    rustix::process::pidfd_open(
-                        rustix::process::Pid::from_raw(p)?,
-                        rustix::process::PidfdFlags::empty(),
-                    )
-                    .ok()
-                }),
+                pidfd,
+                lifeline: Mutex::new(Some(lifeline_w)),
                 freezer: cgroups.freezer.clone(),
                 state: Mutex::new(ControlState::default()),
             }),
@@ -385,7 +396,11 @@ struct ControlState {
 #[derive(Debug)]
 struct ControlInner {
     pid1: i32,
+    /// A pidfd of pid 1, opened when its pid arrived and checked to be the
+    /// keeper's child (so never a recycled pid).
     pidfd: Option<OwnedFd>,
+    /// Closing it makes the keeper SIGKILL pid 1, its own unreaped child.
+    lifeline: Mutex<Option<OwnedFd>>,
     freezer: Option<cgroup::Freezer>,
     state: Mutex<ControlState>,
 }
@@ -474,19 +489,25 @@ impl SandboxControl {
             return Ok(());
         }
         state.killed = true;
-        match &self.inner.pidfd {
-            Some(fd) => {
-                rustix::process::pidfd_send_signal(fd, rustix::process::Signal::KILL)
-                    .or_else(|e| {
-                        if e == rustix::io::Errno::SRCH {
-                            Ok(())
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(|e| control_error("kill", e))?;
-            }
-            None => return Err(control_error("kill", "no handle on the sandbox's pid 1")),
+        // The keeper kills its own child: no pid can have been recycled.
+        drop(
+            self.inner
+                .lifeline
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        // And directly, which is quicker than waking the keeper.
+        if let Some(fd) = &self.inner.pidfd {
+            rustix::process::pidfd_send_signal(fd, rustix::process::Signal::KILL)
+                .or_else(|e| {
+                    if e == rustix::io::Errno::SRCH {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| control_error("kill", e))?;
         }
         if state.frozen {
             if let Some(f) = &self.inner.freezer {
@@ -563,7 +584,6 @@ pub struct RunningSandbox {
     /// Read end of the command's stderr.
     pub stderr: Option<File>,
     report: Option<File>,
-    lifeline: Option<OwnedFd>,
     control: Arc<ControlInner>,
     cgroups: Option<SandboxCgroups>,
     started: Instant,
@@ -787,7 +807,13 @@ impl RunningSandbox {
         if let Some(pid) = self.keeper.take() {
             // Closing the lifeline tells a keeper still waiting to kill
             // the tree.
-            self.lifeline = None;
+            drop(
+                self.control
+                    .lifeline
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take(),
+            );
             let mut status = 0;
             loop {
                 // SAFETY: waiting for our own child into a live local.
