@@ -452,7 +452,7 @@ fn proc_links_and_inherited_fds_lead_nowhere() {
     let out = sh(
         &p,
         "ls /proc/self/root/; cat /proc/self/root/etc/shadow; cat /proc/1/root/etc/shadow; \
-         ls /proc/1/root/ && echo INIT-ROOT-OPEN; cat /proc/1/environ && echo INIT-ENV-OPEN; \
+         ls /proc/1/root/ && echo INIT-ROOT-OPEN; ls /proc/1/cwd/ && echo INIT-CWD-OPEN; cat /proc/1/cwd/etc/shadow && echo INIT-CWD-SHADOW; cat /proc/1/environ && echo INIT-ENV-OPEN; \
          tr -d '\\0' < /proc/1/cmdline | wc -c; \
          readlink /proc/self/cwd; ls /proc/self/fd | wc -l; \
          for fd in $(ls /proc/self/fd); do [ $fd -gt 2 ] && readlink /proc/self/fd/$fd; done; echo end",
@@ -508,6 +508,8 @@ fn tiocsti_input_injection_is_refused() {
     let s = ok(&py(&p, code));
     // Without the filter a pipe answers ENOTTY; the filter answers first.
     assert!(s.starts_with("EPERM\nEPERM\n"), "{s}");
+    // No controlling terminal inside (its own session).
+    assert!(s.contains("tty ENXIO"), "{s}");
     assert!(!s.contains("INJECTED"));
 }
 
@@ -688,5 +690,98 @@ fn exit_status_is_the_command_status() {
     assert_eq!(
         sh(&p, "sh -c 'kill -TERM $$'; exit $?").status,
         ExitStatus::Exited(143)
+    );
+}
+
+#[test]
+fn outside_ids_add_file_permissions_as_a_second_wall() {
+    let ws = workspace();
+    let private = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    fs::write(private.path().join("root-only"), "s3cret").unwrap();
+    fs::set_permissions(
+        private.path().join("root-only"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(ws.path(), Some(65534), Some(65534)).unwrap();
+    let p = base(ws.path())
+        .outside_ids(65534, 65534)
+        .ids(1000, 1000)
+        .read_only(private.path())
+        .build()
+        .unwrap();
+    let script = format!(
+        "id -u; id -g; id -G; cat {}/root-only; echo made > mine; echo end",
+        private.path().display()
+    );
+    let out = sh(&p, &script);
+    assert_eq!(
+        text(&out.stdout),
+        "1000\n1000\n1000\nend\n",
+        "{}",
+        text(&out.stderr)
+    );
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(ws.path().join("mine")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+}
+
+#[test]
+fn timeout_kills_a_frozen_sandbox() {
+    for cgroup_freezer in [true, false] {
+        let ws = workspace();
+        let p = base(ws.path())
+            .cgroup_freezer(cgroup_freezer)
+            .wall_time(Some(Duration::from_millis(600)))
+            .build()
+            .unwrap();
+        let running =
+            Sandbox::spawn(&p, &["/bin/sh", "-c", "sleep 30 & sleep 30; echo never"]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        running.freeze().unwrap();
+        let started = Instant::now();
+        let outcome = running.wait_with_output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            outcome.status,
+            ExitStatus::Signaled(9),
+            "freezer {cgroup_freezer}"
+        );
+        assert!(outcome
+            .violations
+            .iter()
+            .any(|v| matches!(v, Violation::WallTime(_))));
+        assert!(outcome.stdout.is_empty());
+    }
+}
+
+#[test]
+fn cpu_time_and_cpu_bandwidth_limits() {
+    let ws = workspace();
+    let p = base(ws.path())
+        .cpu_time(Some(Duration::from_secs(1)))
+        .cpu_millis(Some(500))
+        .build()
+        .unwrap();
+    if !cgroup_available(Protection::CgroupCpu) {
+        let err = Sandbox::run(&p, &["/bin/true"], b"").unwrap_err();
+        assert!(matches!(
+            err,
+            SandboxError::ProtectionUnavailable {
+                protection: Protection::CgroupCpu,
+                ..
+            }
+        ));
+        return;
+    }
+    let out = sh(&p, "while :; do :; done");
+    assert_eq!(out.status, ExitStatus::Signaled(24), "{out:?}");
+    assert!(out.violations.contains(&Violation::CpuTime));
+    assert!(out.applied.contains(&Protection::CgroupCpu));
+    // Half a CPU: one second of CPU takes about two of wall time.
+    assert!(
+        out.usage.wall >= Duration::from_millis(1500),
+        "{:?}",
+        out.usage
     );
 }

@@ -70,6 +70,7 @@ impl SandboxError {
         }
     }
 
+    #[cfg_attr(not(all(target_os = "linux", feature = "sandbox")), allow(dead_code))]
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         SandboxError::Io {
             context: context.into(),
@@ -77,6 +78,7 @@ impl SandboxError {
         }
     }
 
+    #[cfg_attr(not(all(target_os = "linux", feature = "sandbox")), allow(dead_code))]
     pub(crate) fn unavailable(protection: Protection, reason: impl Into<String>) -> Self {
         SandboxError::ProtectionUnavailable {
             protection,

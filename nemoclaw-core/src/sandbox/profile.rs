@@ -90,8 +90,9 @@ impl Default for Limits {
     }
 }
 
-/// How user and group ids look inside the sandbox. The outside ids are always
-/// the caller's own (a user namespace maps exactly one id each way).
+/// How user and group ids look inside the sandbox (a user namespace maps
+/// exactly one user and one group). What they are outside is set with
+/// [`SandboxProfileBuilder::outside_ids`] (default: the caller's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdMapping {
     /// User id seen inside.
@@ -123,6 +124,7 @@ pub struct SandboxProfile {
     pub(crate) env_allow: Vec<String>,
     pub(crate) env_set: Vec<(String, String)>,
     pub(crate) ids: Option<IdMapping>,
+    pub(crate) outside_ids: Option<(u32, u32)>,
     pub(crate) hostname: String,
     pub(crate) best_effort: bool,
     pub(crate) freezer: bool,
@@ -147,6 +149,7 @@ impl Default for SandboxProfile {
             env_allow: DEFAULT_ENV_ALLOW.iter().map(|s| (*s).to_owned()).collect(),
             env_set: Vec::new(),
             ids: None,
+            outside_ids: None,
             hostname: "nemoclaw".to_owned(),
             best_effort: false,
             freezer: true,
@@ -318,6 +321,16 @@ impl SandboxProfileBuilder {
         self
     }
 
+    /// The host user and group the sandbox's ids map to (default: the
+    /// caller's own). Mapping to other ids needs `CAP_SETUID`/`CAP_SETGID`
+    /// (root); a root caller can run the sandbox as, say, `nobody` (65534)
+    /// so file permissions guard the host once more. The workspace must
+    /// then be writable by that user.
+    pub fn outside_ids(mut self, uid: u32, gid: u32) -> Self {
+        self.profile.outside_ids = Some((uid, gid));
+        self
+    }
+
     /// The hostname inside (its own UTS namespace).
     pub fn hostname(mut self, name: impl Into<String>) -> Self {
         self.profile.hostname = name.into();
@@ -336,6 +349,46 @@ impl SandboxProfileBuilder {
     /// process of the sandbox with SIGSTOP instead.
     pub fn cgroup_freezer(mut self, yes: bool) -> Self {
         self.profile.freezer = yes;
+        self
+    }
+
+    /// Grants what a token's scopes allow (the scope algebra of the identity
+    /// module): `fs:ro:PATH` and `fs:rw:PATH` become read-only and
+    /// read-write paths; `net:localhost`, `net:127.0.0.1` or `net:[::1]`
+    /// (any port) make the network `loopback`; any other `net:HOST[:PORT]`
+    /// joins a host allow-list (which the sandbox refuses until its proxy
+    /// exists: never silently dropped). Other scopes (`tool:`, action
+    /// classes) do not concern the sandbox and are skipped. A verdict's
+    /// workspace is set with [`workspace`](Self::workspace).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for scope in scopes {
+            let scope = scope.as_ref();
+            if let Some(path) = scope.strip_prefix("fs:ro:") {
+                self = self.read_only(path);
+            } else if let Some(path) = scope.strip_prefix("fs:rw:") {
+                self = self.read_write(path);
+            } else if let Some(target) = scope.strip_prefix("net:") {
+                let host = if let Some(rest) = target.strip_prefix('[') {
+                    rest.split(']').next().unwrap_or(rest)
+                } else {
+                    target.split(':').next().unwrap_or(target)
+                };
+                if matches!(host, "localhost" | "127.0.0.1" | "::1") {
+                    if self.profile.network == NetworkMode::None {
+                        self.profile.network = NetworkMode::Loopback;
+                    }
+                } else {
+                    match &mut self.profile.network {
+                        NetworkMode::AllowList(hosts) => hosts.push(target.to_owned()),
+                        other => *other = NetworkMode::AllowList(vec![target.to_owned()]),
+                    }
+                }
+            }
+        }
         self
     }
 
@@ -434,6 +487,34 @@ mod tests {
         );
         assert!(NetworkMode::parse("allow:").is_err());
         assert!(NetworkMode::parse("host").is_err());
+    }
+
+    #[test]
+    fn scopes_become_grants() {
+        let p = SandboxProfile::builder()
+            .scopes([
+                "fs:ro:/opt/tools",
+                "fs:rw:/srv/ws",
+                "net:localhost:8080",
+                "tool:git",
+            ])
+            .build()
+            .unwrap();
+        assert_eq!(p.network(), &NetworkMode::Loopback);
+        assert_eq!(p.paths().len(), 2);
+        assert!(p.paths()[1].writable);
+        let p = SandboxProfile::builder()
+            .scopes(["net:localhost", "net:pypi.org:443", "net:*.github.com"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            p.network(),
+            &NetworkMode::AllowList(vec!["pypi.org:443".into(), "*.github.com".into()])
+        );
+        assert!(SandboxProfile::builder()
+            .scopes(["fs:rw:relative"])
+            .build()
+            .is_err());
     }
 
     #[test]

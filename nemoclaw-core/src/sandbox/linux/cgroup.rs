@@ -394,9 +394,34 @@ impl SandboxCgroups {
         Ok(own)
     }
 
-    /// The `cgroup.procs` files the sandbox joins.
-    pub(crate) fn procs_files(&self) -> Vec<PathBuf> {
-        self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    /// Moves `pid` (the sandbox's pid 1, before it starts the command)
+    /// into every cgroup of this sandbox.
+    pub(crate) fn join(&self, pid: i32) -> Result<(), CgroupRefusal> {
+        for dir in &self.dirs {
+            let procs = dir.join("cgroup.procs");
+            if let Err(e) = fs::write(&procs, pid.to_string()) {
+                let protection = if self.memory.as_ref().is_some_and(|p| &p.dir == dir) {
+                    Protection::CgroupMemory
+                } else if self.pids.as_ref().is_some_and(|p| &p.dir == dir) {
+                    Protection::CgroupPids
+                } else if matches!(&self.freezer, Some(Freezer::V1(d) | Freezer::V2(d)) if d == dir)
+                {
+                    Protection::CgroupFreezer
+                } else {
+                    Protection::CgroupCpu
+                };
+                return Err(CgroupRefusal {
+                    protection,
+                    reason: format!("cannot move the sandbox into `{}`: {e}", procs.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// True when no cgroup was created (nothing to join).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
     }
 
     /// Peak memory in bytes, if measured.

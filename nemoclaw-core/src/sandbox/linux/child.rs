@@ -55,6 +55,8 @@ pub(crate) struct ChildFds {
     pub setup_w: RawFd,
     pub report_w: RawFd,
     pub lifeline_r: RawFd,
+    /// The parent writes one byte here once pid 1 has joined the cgroups.
+    pub joined_r: RawFd,
 }
 
 /// A failed step and its errno.
@@ -117,8 +119,8 @@ fn exit_now(code: i32) -> ! {
 /// when the caller goes away) and reports its status. Never returns.
 pub(crate) fn keeper(plan: &Plan, run: &RunPlan, fds: ChildFds) -> ! {
     let started = Instant::now();
-    let pid1 = match keeper_setup(plan, run, fds) {
-        Ok(pid) => pid,
+    let (pid1, thaw_fd) = match keeper_setup(plan, run, fds) {
+        Ok(r) => r,
         Err(e) => {
             send(
                 fds.setup_w,
@@ -136,17 +138,21 @@ pub(crate) fn keeper(plan: &Plan, run: &RunPlan, fds: ChildFds) -> ! {
         libc::close(1);
         libc::close(2);
     }
-    keeper_wait(run, fds, pid1, started)
+    keeper_wait(run, fds, pid1, thaw_fd, started)
 }
 
-fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::pid_t> {
+fn keeper_setup(
+    plan: &Plan,
+    run: &RunPlan,
+    fds: ChildFds,
+) -> StepResult<(libc::pid_t, Option<RawFd>)> {
     // stdio onto 0, 1, 2 (dup2 clears close-on-exec on the copies).
     for (from, to) in [(fds.stdin, 0), (fds.stdout, 1), (fds.stderr, 2)] {
         // SAFETY: plain descriptor duplication on descriptors we own.
         check(SetupStep::Stdio, unsafe { libc::dup2(from, to) })?;
     }
     // Close every inherited descriptor except ours.
-    let mut keep = [fds.setup_w, fds.report_w, fds.lifeline_r];
+    let mut keep = [fds.setup_w, fds.report_w, fds.lifeline_r, fds.joined_r];
     keep.sort_unstable();
     let mut next: libc::c_uint = 3;
     for fd in keep {
@@ -165,8 +171,25 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         libc::close_range(next, libc::c_uint::MAX, 0)
     })?;
 
-    for procs in &run.cgroup_procs {
-        write_file(procs, b"0", SetupStep::CgroupJoin)?;
+    // The freezer file, opened while we still hold the caller's
+    // credentials: on a timeout we thaw the tree so the kill lands (a
+    // frozen v1 task does not die until thawed).
+    let thaw_fd = match &run.thaw {
+        Some((path, _)) => {
+            // SAFETY: NUL-terminated path; the descriptor is ours.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            (fd >= 0).then_some(fd)
+        }
+        None => None,
+    };
+
+    // Drop the caller's supplementary groups (they would stay with us,
+    // unmapped, inside). Needs CAP_SETGID: required when mapping to other
+    // ids, best kept otherwise.
+    // SAFETY: an empty group list (NULL with size 0).
+    let r = unsafe { libc::setgroups(0, std::ptr::null()) };
+    if r < 0 && plan.parent_maps {
+        return Err(fail(SetupStep::IdMap, last_errno()));
     }
 
     // SAFETY: unshare only changes this (single-threaded) process's
@@ -175,17 +198,41 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         libc::unshare(plan.unshare_flags)
     })?;
 
-    write_file(c"/proc/self/setgroups", b"deny", SetupStep::IdMap)?;
-    write_file(
-        c"/proc/self/uid_map",
-        plan.uid_map.as_bytes(),
-        SetupStep::IdMap,
-    )?;
-    write_file(
-        c"/proc/self/gid_map",
-        plan.gid_map.as_bytes(),
-        SetupStep::IdMap,
-    )?;
+    if plan.parent_maps {
+        // Ids other than the caller's own: the caller writes the maps
+        // (it holds CAP_SETUID there) and answers with one byte.
+        send(fds.setup_w, &Record::new(RecordKind::Unshared, 0, 0));
+        let mut mapped = [0u8; 1];
+        // SAFETY: reads one byte into a live buffer.
+        let n = unsafe { libc::read(fds.joined_r, mapped.as_mut_ptr().cast(), 1) };
+        if n != 1 || mapped[0] != b'1' {
+            return Err(fail(SetupStep::IdMap, libc::EPERM));
+        }
+        // Our credentials are still the caller's ids, unmapped here: take
+        // the mapped ones (keeping our capabilities in the namespace).
+        let (uid, gid) = plan.inside_ids;
+        // SAFETY: prctl and set*id calls with integer arguments only.
+        unsafe {
+            check(
+                SetupStep::IdMap,
+                libc::prctl(libc::PR_SET_SECUREBITS, 1 << 2, 0, 0, 0),
+            )?;
+            check(SetupStep::IdMap, libc::setresgid(gid, gid, gid))?;
+            check(SetupStep::IdMap, libc::setresuid(uid, uid, uid))?;
+        }
+    } else {
+        write_file(c"/proc/self/setgroups", b"deny", SetupStep::IdMap)?;
+        write_file(
+            c"/proc/self/uid_map",
+            plan.uid_map.as_bytes(),
+            SetupStep::IdMap,
+        )?;
+        write_file(
+            c"/proc/self/gid_map",
+            plan.gid_map.as_bytes(),
+            SetupStep::IdMap,
+        )?;
+    }
 
     // SAFETY: this process is single-threaded; the child only runs
     // `pid1`, which ends in execve or _exit.
@@ -206,10 +253,16 @@ fn keeper_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<libc::p
         );
         exit_now(127);
     }
-    Ok(pid)
+    Ok((pid, thaw_fd))
 }
 
-fn keeper_wait(run: &RunPlan, fds: ChildFds, pid1: libc::pid_t, started: Instant) -> ! {
+fn keeper_wait(
+    run: &RunPlan,
+    fds: ChildFds,
+    pid1: libc::pid_t,
+    thaw_fd: Option<RawFd>,
+    started: Instant,
+) -> ! {
     // SAFETY: pidfd_open on our own child, which we have not reaped.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid1, 0) } as RawFd;
     let deadline = run.wall.map(|w| started + w);
@@ -261,8 +314,9 @@ fn keeper_wait(run: &RunPlan, fds: ChildFds, pid1: libc::pid_t, started: Instant
         // SIGKILL to the namespace's pid 1 kills every process in it.
         // SAFETY: pid1 is our unreaped child, so the pid cannot be reused.
         unsafe { libc::kill(pid1, libc::SIGKILL) };
-        if let Some(thaw) = &run.thaw {
-            let _ = write_file(&thaw.0, thaw.1.as_bytes(), SetupStep::CgroupJoin);
+        if let (Some(fd), Some((_, value))) = (thaw_fd, &run.thaw) {
+            // SAFETY: writes a live buffer to our descriptor.
+            unsafe { libc::write(fd, value.as_ptr().cast(), value.len()) };
         }
     }
     let mut status: libc::c_int = 0;
@@ -342,6 +396,11 @@ fn set_mount_attr(step: SetupStep, target: &CStr, set: u64, recursive: bool) -> 
 }
 
 fn mkdir_p(path: &CStr, step: SetupStep) -> StepResult {
+    // SAFETY: NUL-terminated path.
+    let r = unsafe { libc::mkdir(path.as_ptr(), 0o755) };
+    if r == 0 || last_errno() == libc::EEXIST {
+        return Ok(());
+    }
     let bytes = path.to_bytes();
     for i in 1..=bytes.len() {
         if i == bytes.len() || bytes[i] == b'/' {
@@ -428,6 +487,29 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
             0,
         )
     })?;
+
+    // Leave the caller's controlling terminal, so /dev/tty inside cannot
+    // reach it (input sniffing, output spoofing). TIOCNOTTY detaches just
+    // this process (not a session leader), and everything it forks; unlike
+    // setsid it does not create a scheduler autogroup, which costs
+    // milliseconds per start. ENXIO: there was no terminal to leave.
+    // SAFETY: NUL-terminated path; the descriptor is closed below.
+    let tty = unsafe {
+        libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if tty >= 0 {
+        // SAFETY: TIOCNOTTY takes no argument; closing our descriptor.
+        let r = unsafe { libc::ioctl(tty, libc::TIOCNOTTY) };
+        let errno = last_errno();
+        // SAFETY: closing our descriptor.
+        unsafe { libc::close(tty) };
+        if r < 0 {
+            return Err(fail(SetupStep::Terminal, errno));
+        }
+    }
 
     build_root(plan)?;
 
@@ -530,6 +612,21 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
     check(SetupStep::CloseFds, unsafe {
         libc::close_range(3, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC as libc::c_int)
     })?;
+
+    // The parent moves this process into the sandbox's cgroups while it
+    // was building the root (a cgroup migration waits for an RCU grace
+    // period; overlapping it with the set-up hides most of it). Nothing
+    // of the command runs before the join is confirmed.
+    if run.await_join {
+        let mut joined = [0u8; 1];
+        // SAFETY: reads one byte into a live buffer.
+        let n = unsafe { libc::read(fds.joined_r, joined.as_mut_ptr().cast(), 1) };
+        if n != 1 || joined[0] != b'1' {
+            return Err(fail(SetupStep::CgroupJoin, libc::ECANCELED));
+        }
+    }
+    // SAFETY: closing a descriptor this process no longer needs.
+    unsafe { libc::close(fds.joined_r) };
 
     // The command runs as pid 2 under a minimal init (this process), so
     // it keeps ordinary signal semantics (pid 1 ignores signals it has no
@@ -676,11 +773,9 @@ fn build_root(plan: &Plan) -> StepResult {
         step.apply()?;
     }
 
-    // Forget the host's tree, make the new root read-only, enter it.
-    // SAFETY: NUL-terminated path.
-    check(DetachHost, unsafe {
-        libc::umount2(c"/oldroot".as_ptr(), libc::MNT_DETACH)
-    })?;
+    // Make the new root read-only and enter it; the staging root, with the
+    // host's tree below it at /oldroot, is stacked on top by pivot_root and
+    // detached as one (one RCU grace period instead of two).
     set_mount_attr(
         NewRoot,
         c"/newroot",
@@ -744,6 +839,11 @@ impl MountStep {
                     // SAFETY: NUL-terminated path.
                     let exists = unsafe { libc::access(target.as_ptr(), libc::F_OK) } == 0;
                     if !exists {
+                        if let Some(cut) = target.to_bytes().iter().rposition(|&b| b == b'/') {
+                            let parent = CString::new(&target.to_bytes()[..cut])
+                                .map_err(|_| fail(Bind, libc::EINVAL))?;
+                            mkdir_p(&parent, Bind)?;
+                        }
                         make_file(target, b"", 0o644, Bind)?;
                     }
                 }

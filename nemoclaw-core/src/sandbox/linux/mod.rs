@@ -76,6 +76,39 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SandboxError> {
     pipe_with(PipeFlags::CLOEXEC).map_err(|e| SandboxError::io("pipe", e.into()))
 }
 
+/// Writes the keeper's id maps (ids other than the caller's own).
+fn write_id_maps(keeper: i32, plan: &Plan) -> Result<(), String> {
+    let base = format!("/proc/{keeper}");
+    for (file, data) in [
+        ("setgroups", b"deny".as_slice()),
+        ("uid_map", plan.uid_map.as_bytes()),
+        ("gid_map", plan.gid_map.as_bytes()),
+    ] {
+        std::fs::write(format!("{base}/{file}"), data).map_err(|e| {
+            format!(
+                "cannot write `{}` to {base}/{file}: {e} (mapping to other host ids needs CAP_SETUID and CAP_SETGID)",
+                String::from_utf8_lossy(data).trim()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// A pidfd for `pid`, kept only if that process is the keeper's child
+/// (checked after opening: the pidfd pins the process, so a recycled pid
+/// would show another parent).
+fn open_verified_pidfd(pid: i32, keeper: i32) -> Option<OwnedFd> {
+    let fd = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(pid)?,
+        rustix::process::PidfdFlags::empty(),
+    )
+    .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let ppid: i32 = after.split_whitespace().nth(1)?.parse().ok()?;
+    (ppid == keeper).then_some(fd)
+}
+
 fn high_fd(fd: &OwnedFd) -> Result<OwnedFd, SandboxError> {
     rustix::io::fcntl_dupfd_cloexec(fd, 10).map_err(|e| SandboxError::io("dup", e.into()))
 }
@@ -163,14 +196,6 @@ impl PreparedSandbox {
                 None => applied.push(protection),
             }
         }
-        let cgroup_procs = cgroups
-            .procs_files()
-            .iter()
-            .map(|p| {
-                CString::new(p.as_os_str().as_bytes())
-                    .map_err(|_| SandboxError::InvalidProfile("cgroup path with NUL".into()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let thaw = match &cgroups.freezer {
             Some(f) => {
                 let (path, value) = f.thaw_file();
@@ -185,9 +210,9 @@ impl PreparedSandbox {
         let run = RunPlan {
             argv: argv_c,
             exec_candidates,
-            cgroup_procs,
             thaw,
             wall: plan.limits.wall_time,
+            await_join: !cgroups.is_empty(),
         };
 
         let (stdin_r, stdin_w) = pipe()?;
@@ -196,6 +221,7 @@ impl PreparedSandbox {
         let (setup_r, setup_w) = pipe()?;
         let (report_r, report_w) = pipe()?;
         let (lifeline_r, lifeline_w) = pipe()?;
+        let (joined_r, joined_w) = pipe()?;
         // Copies at 10 and above so dup2 onto 0..2 never clobbers them.
         let child_side = [
             high_fd(&stdin_r)?,
@@ -204,8 +230,11 @@ impl PreparedSandbox {
             high_fd(&setup_w)?,
             high_fd(&report_w)?,
             high_fd(&lifeline_r)?,
+            high_fd(&joined_r)?,
         ];
-        drop((stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r));
+        drop((
+            stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r,
+        ));
         let fds = ChildFds {
             stdin: child_side[0].as_raw_fd(),
             stdout: child_side[1].as_raw_fd(),
@@ -213,6 +242,7 @@ impl PreparedSandbox {
             setup_w: child_side[3].as_raw_fd(),
             report_w: child_side[4].as_raw_fd(),
             lifeline_r: child_side[5].as_raw_fd(),
+            joined_r: child_side[6].as_raw_fd(),
         };
 
         let started = Instant::now();
@@ -235,18 +265,52 @@ impl PreparedSandbox {
         // Read the set-up reports until the sandbox has exec'd (EOF).
         let mut setup = File::from(setup_r);
         let mut pid1: Option<i32> = None;
+        let mut pidfd: Option<OwnedFd> = None;
         let mut failure: Option<(SetupStep, i32)> = None;
+        let mut join_failure = None;
+        let mut joined_w = Some(File::from(joined_w));
+        let mut map_failure: Option<String> = None;
         let mut record = [0u8; RECORD_LEN];
         while setup.read_exact(&mut record).is_ok() {
             let r = Record::decode(&record);
             match r.kind() {
-                Some(RecordKind::Pid1) => pid1 = i32::try_from(r.fields[1]).ok(),
+                Some(RecordKind::Pid1) => {
+                    pid1 = i32::try_from(r.fields[1]).ok();
+                    pidfd = pid1.and_then(|p| open_verified_pidfd(p, keeper_pid));
+                    // Join pid 1 to the cgroups while it builds its root,
+                    // then let it start the command; on failure the pipe
+                    // closes unwritten and pid 1 gives up.
+                    if let Some(fd) = joined_w.take() {
+                        let joined = match pid1 {
+                            Some(p) => cgroups.join(p),
+                            None => Ok(()),
+                        };
+                        match joined {
+                            Ok(()) => {
+                                let mut fd = fd;
+                                let _ = fd.write_all(b"1");
+                            }
+                            Err(r) => join_failure = Some(r),
+                        }
+                    }
+                }
                 Some(RecordKind::Error) => {
                     failure = Some((
                         SetupStep::from_i64(r.fields[1]).unwrap_or(SetupStep::Exec),
                         i32::try_from(r.fields[2]).unwrap_or(libc::EIO),
                     ));
                 }
+                Some(RecordKind::Unshared) => match write_id_maps(keeper_pid, plan) {
+                    Ok(()) => {
+                        if let Some(f) = joined_w.as_mut() {
+                            let _ = f.write_all(b"1");
+                        }
+                    }
+                    Err(e) => {
+                        map_failure = Some(e);
+                        joined_w = None;
+                    }
+                },
                 Some(RecordKind::LandlockPartial) => skipped.push(Skipped {
                     protection: Protection::Landlock,
                     reason: "landlock only partly enforced by this kernel".into(),
@@ -261,16 +325,10 @@ impl PreparedSandbox {
             stdout: Some(File::from(stdout_r)),
             stderr: Some(File::from(stderr_r)),
             report: Some(File::from(report_r)),
-            lifeline: Some(lifeline_w),
             control: Arc::new(ControlInner {
                 pid1: pid1.unwrap_or(0),
-                pidfd: pid1.and_then(|p| {
-                    rustix::process::pidfd_open(
-                        rustix::process::Pid::from_raw(p)?,
-                        rustix::process::PidfdFlags::empty(),
-                    )
-                    .ok()
-                }),
+                pidfd,
+                lifeline: Mutex::new(Some(lifeline_w)),
                 freezer: cgroups.freezer.clone(),
                 state: Mutex::new(ControlState::default()),
             }),
@@ -280,6 +338,12 @@ impl PreparedSandbox {
             skipped,
             limits: plan.limits.clone(),
         };
+        drop(joined_w);
+        if let Some(reason) = map_failure {
+            let mut running = running;
+            running.reap_keeper();
+            return Err(SandboxError::unavailable(Protection::UserNamespace, reason));
+        }
         if let Some((step, errno)) = failure.or(if pid1.is_none() {
             Some((SetupStep::Fork, libc::EIO))
         } else {
@@ -312,6 +376,11 @@ impl PreparedSandbox {
                 },
             });
         }
+        if let Some(r) = join_failure {
+            let mut running = running;
+            running.reap_keeper();
+            return Err(SandboxError::unavailable(r.protection, r.reason));
+        }
         Ok(running)
     }
 }
@@ -327,7 +396,11 @@ struct ControlState {
 #[derive(Debug)]
 struct ControlInner {
     pid1: i32,
+    /// A pidfd of pid 1, opened when its pid arrived and checked to be the
+    /// keeper's child (so never a recycled pid).
     pidfd: Option<OwnedFd>,
+    /// Closing it makes the keeper SIGKILL pid 1, its own unreaped child.
+    lifeline: Mutex<Option<OwnedFd>>,
     freezer: Option<cgroup::Freezer>,
     state: Mutex<ControlState>,
 }
@@ -416,19 +489,25 @@ impl SandboxControl {
             return Ok(());
         }
         state.killed = true;
-        match &self.inner.pidfd {
-            Some(fd) => {
-                rustix::process::pidfd_send_signal(fd, rustix::process::Signal::KILL)
-                    .or_else(|e| {
-                        if e == rustix::io::Errno::SRCH {
-                            Ok(())
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(|e| control_error("kill", e))?;
-            }
-            None => return Err(control_error("kill", "no handle on the sandbox's pid 1")),
+        // The keeper kills its own child: no pid can have been recycled.
+        drop(
+            self.inner
+                .lifeline
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        // And directly, which is quicker than waking the keeper.
+        if let Some(fd) = &self.inner.pidfd {
+            rustix::process::pidfd_send_signal(fd, rustix::process::Signal::KILL)
+                .or_else(|e| {
+                    if e == rustix::io::Errno::SRCH {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| control_error("kill", e))?;
         }
         if state.frozen {
             if let Some(f) = &self.inner.freezer {
@@ -505,7 +584,6 @@ pub struct RunningSandbox {
     /// Read end of the command's stderr.
     pub stderr: Option<File>,
     report: Option<File>,
-    lifeline: Option<OwnedFd>,
     control: Arc<ControlInner>,
     cgroups: Option<SandboxCgroups>,
     started: Instant,
@@ -729,7 +807,13 @@ impl RunningSandbox {
         if let Some(pid) = self.keeper.take() {
             // Closing the lifeline tells a keeper still waiting to kill
             // the tree.
-            self.lifeline = None;
+            drop(
+                self.control
+                    .lifeline
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take(),
+            );
             let mut status = 0;
             loop {
                 // SAFETY: waiting for our own child into a live local.

@@ -46,10 +46,11 @@ pub(crate) enum SetupStep {
     Landlock,
     Seccomp,
     Exec,
+    Terminal,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 26] = [
+    const ALL: [SetupStep; 27] = [
         SetupStep::Stdio,
         SetupStep::CloseFds,
         SetupStep::CgroupJoin,
@@ -76,6 +77,7 @@ impl SetupStep {
         SetupStep::Landlock,
         SetupStep::Seccomp,
         SetupStep::Exec,
+        SetupStep::Terminal,
     ];
 
     pub(crate) fn from_i64(n: i64) -> Option<Self> {
@@ -110,6 +112,7 @@ impl SetupStep {
             SetupStep::Landlock => "landlock",
             SetupStep::Seccomp => "seccomp",
             SetupStep::Exec => "exec",
+            SetupStep::Terminal => "leave-terminal",
         }
     }
 
@@ -130,7 +133,6 @@ impl SetupStep {
             SetupStep::NoNewPrivs => Protection::NoNewPrivs,
             SetupStep::Landlock => Protection::Landlock,
             SetupStep::Seccomp => Protection::Seccomp,
-            SetupStep::CgroupJoin => Protection::CgroupNamespace,
             _ => return None,
         })
     }
@@ -142,6 +144,8 @@ pub(crate) struct Plan {
     pub unshare_flags: libc::c_int,
     pub uid_map: CString,
     pub gid_map: CString,
+    pub parent_maps: bool,
+    pub inside_ids: (u32, u32),
     pub staging: CString,
     pub mounts: Vec<MountStep>,
     pub hostname: CString,
@@ -174,9 +178,10 @@ pub(crate) struct Plan {
 pub(crate) struct RunPlan {
     pub argv: Vec<CString>,
     pub exec_candidates: Vec<CString>,
-    pub cgroup_procs: Vec<CString>,
     pub thaw: Option<(CString, &'static str)>,
     pub wall: Option<Duration>,
+    /// Whether pid 1 waits for the caller to join it to cgroups.
+    pub await_join: bool,
 }
 
 /// The default `PATH` inside.
@@ -206,8 +211,12 @@ const ETC_ALLOW: &[&str] = &[
     "inputrc",
     "bash.bashrc",
     "profile",
-    "alternatives",
 ];
+
+/// Directories of `/etc` bound read-only as a whole (many entries, no
+/// secrets): Debian's alternatives are symlinks that /usr/bin/awk and
+/// friends go through.
+const ETC_BIND: &[&str] = &["alternatives"];
 
 /// Device nodes bound from the host.
 const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -412,8 +421,12 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         Some(w) => Some(canonical_dir(w, "workspace")?),
         None => None,
     };
-    let uid = rustix::process::geteuid().as_raw();
-    let gid = rustix::process::getegid().as_raw();
+    let own_uid = rustix::process::geteuid().as_raw();
+    let own_gid = rustix::process::getegid().as_raw();
+    let (uid, gid) = profile.outside_ids.unwrap_or((own_uid, own_gid));
+    // Only the caller (with CAP_SETUID/CAP_SETGID in its namespace) may map
+    // ids other than its own; the keeper maps itself otherwise.
+    let parent_maps = (uid, gid) != (own_uid, own_gid);
     let (in_uid, in_gid) = profile.ids.map_or((uid, gid), |m| (m.uid, m.gid));
     let home = workspace.clone().unwrap_or_else(|| PathBuf::from("/tmp"));
 
@@ -457,6 +470,18 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
             &Path::new("/etc").join(name),
             0,
         )?;
+    }
+    for name in ETC_BIND {
+        let host = Path::new("/etc").join(name);
+        if host.is_dir() {
+            mounts.push(MountStep::Bind {
+                source: prefixed("/oldroot", &host)?,
+                target: prefixed("/newroot", &host)?,
+                dir: true,
+                writable: false,
+                dev: false,
+            });
+        }
     }
     landlock_read.push(cstring("/etc")?);
 
@@ -602,6 +627,8 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
             | libc::CLONE_NEWCGROUP,
         uid_map: cstring(format!("{in_uid} {uid} 1\n"))?,
         gid_map: cstring(format!("{in_gid} {gid} 1\n"))?,
+        parent_maps,
+        inside_ids: (in_uid, in_gid),
         staging: cstring(*staging)?,
         mounts,
         hostname: cstring(&profile.hostname)?,
@@ -655,4 +682,33 @@ pub(crate) fn exec_candidates(plan: &Plan, argv0: &OsStr) -> Result<Vec<CString>
         .iter()
         .map(|d| prefixed("", &d.join(argv0)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_steps_round_trip_and_have_names() {
+        for step in SetupStep::ALL {
+            assert_eq!(SetupStep::from_i64(step as i64), Some(step));
+            assert!(!step.name().is_empty());
+        }
+        assert_eq!(SetupStep::from_i64(0), None);
+        assert_eq!(SetupStep::from_i64(999), None);
+    }
+
+    #[test]
+    fn allow_list_is_refused_even_in_best_effort() {
+        let profile = SandboxProfile::builder()
+            .network(NetworkMode::AllowList(vec!["pypi.org".into()]))
+            .best_effort(true)
+            .build()
+            .unwrap();
+        let err = build(&profile).unwrap_err();
+        assert_eq!(
+            err.code(),
+            crate::error::ErrorCode::SandboxProtectionUnavailable
+        );
+    }
 }

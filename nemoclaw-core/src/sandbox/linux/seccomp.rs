@@ -72,9 +72,12 @@ pub(crate) const DENIED: &[(&str, libc::c_long)] = &[
     ("lookup_dcookie", libc::SYS_lookup_dcookie),
     ("quotactl", libc::SYS_quotactl),
     ("syslog", libc::SYS_syslog),
+    #[cfg(target_arch = "x86_64")]
     ("uselib", libc::SYS_uselib),
     ("personality", libc::SYS_personality),
+    #[cfg(target_arch = "x86_64")]
     ("iopl", libc::SYS_iopl),
+    #[cfg(target_arch = "x86_64")]
     ("ioperm", libc::SYS_ioperm),
     ("settimeofday", libc::SYS_settimeofday),
     ("clock_settime", libc::SYS_clock_settime),

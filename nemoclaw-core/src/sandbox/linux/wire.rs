@@ -15,6 +15,8 @@ pub(crate) enum RecordKind {
     Exit = 4,
     /// From the sandbox's init: fields\[1\]: the command's wait status.
     CommandExit = 5,
+    /// The keeper has unshared and waits for the caller to write its id maps.
+    Unshared = 6,
 }
 
 /// One record: eight little-endian i64 fields, the first is the kind.
@@ -60,6 +62,7 @@ impl Record {
             3 => Some(RecordKind::LandlockPartial),
             4 => Some(RecordKind::Exit),
             5 => Some(RecordKind::CommandExit),
+            6 => Some(RecordKind::Unshared),
             _ => None,
         }
     }
