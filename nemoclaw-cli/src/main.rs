@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod intent_cmd;
 mod keygen;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
@@ -55,6 +56,8 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Inspect the Intent Parser: the actions a request would perform.
+    Intent(intent_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Intent(args) => intent_cmd::run(args),
     };
     match result {
         Ok(code) => code,
