@@ -244,7 +244,27 @@ impl<'c> Walker<'c> {
             self.overflow = true;
             return;
         }
-        let Some(tree) = parse_tree(src) else {
+        // tree-sitter-bash's external scanner crashes on some code points
+        // beyond the Basic Multilingual Plane (e.g. `{` followed by
+        // U+B69C0): those are replaced by ASCII of the same byte length
+        // for parsing, and all text is still read from the original.
+        let clean;
+        let parse_src = if src.chars().any(|c| c as u32 > 0xFFFF) {
+            clean = src
+                .chars()
+                .map(|c| {
+                    if c as u32 > 0xFFFF {
+                        "\u{1}\u{1}\u{1}\u{1}".to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>();
+            clean.as_str()
+        } else {
+            src
+        };
+        let Some(tree) = parse_tree(parse_src) else {
             self.overflow = true;
             return;
         };

@@ -232,3 +232,12 @@ fn interpreters_on_stdin_and_heredoc() {
     let i = parse_shell("python3 --version", &ctx());
     assert!(i.actions.iter().all(|a| !a.attrs.unresolved), "{i:#?}");
 }
+
+#[test]
+fn astral_code_points_do_not_crash_the_scanner() {
+    // tree-sitter-bash's external scanner segfaults on `{` + U+B69C0
+    let i = parse_shell("{\u{b69c0} ; echo {\u{10ffff}; cat /etc/shadow", &ctx());
+    assert!(has(&i, Verb::CredentialAccess, "/etc/shadow"), "{i:#?}");
+    let i = parse_shell("cat \"/tmp/\u{1f600}\"", &ctx());
+    assert!(has(&i, Verb::Read, "/tmp/\u{1f600}"), "{i:#?}");
+}
