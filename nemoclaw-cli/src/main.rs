@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod intent_cmd;
 mod keygen;
 mod sandbox;
 mod token;
@@ -68,6 +69,8 @@ enum Command {
     Run(Box<sandbox::RunArgs>),
     /// Sandbox diagnostics (`doctor`).
     Sandbox(sandbox::SandboxArgs),
+    /// Inspect the Intent Parser: the actions a request would perform.
+    Intent(intent_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Run(args) => sandbox::run(*args),
         Command::Sandbox(args) => sandbox::sandbox(args),
+        Command::Intent(args) => intent_cmd::run(args),
     };
     match result {
         Ok(code) => code,

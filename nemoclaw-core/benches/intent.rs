@@ -1,1 +1,66 @@
-fn main() {}
+//! Intent Parser benchmarks: a typical ~200-byte agent command, and scripts
+//! of 25, 50 and 100 KB to show parse time grows linearly with size.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nemoclaw_core::intent::{self, ParseContext};
+
+const TYPICAL: &str = "cd /home/dev/project && git fetch origin main && git rebase origin/main && cargo build --release 2>&1 | tee build.log; if [ -f target/release/app ]; then ./target/release/app --config ~/.config/app.toml > out.txt; fi";
+
+const SCRIPT_UNIT: &str = r#"#!/bin/bash
+set -euo pipefail
+BUILD_DIR=build/out
+mkdir -p "$BUILD_DIR"
+for f in src/*.c; do
+  gcc -O2 -Wall -c "$f" -o "$BUILD_DIR/$(basename "$f" .c).o"
+done
+if [ -n "${CI:-}" ]; then
+  curl -fsSL https://example.com/report -d @build.log || true
+fi
+tar czf dist.tgz -C "$BUILD_DIR" . && sha256sum dist.tgz > dist.sha256
+echo "done" | tee -a build.log
+"#;
+
+fn script(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + SCRIPT_UNIT.len());
+    while s.len() < bytes {
+        s.push_str(SCRIPT_UNIT);
+    }
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let ctx = ParseContext::builder()
+        .cwd("/home/dev/project")
+        .home("/home/dev")
+        .build();
+    // baseline in the same run: tokenizing the same text on whitespace
+    c.bench_function("intent/baseline_split_whitespace_200B", |b| {
+        b.iter(|| black_box(TYPICAL).split_whitespace().count())
+    });
+    // baseline in the same run: the tree-sitter-bash parse alone
+    let mut ts = tree_sitter::Parser::new();
+    ts.set_language(&tree_sitter_bash::LANGUAGE.into()).ok();
+    c.bench_function("intent/baseline_tree_sitter_200B", |b| {
+        b.iter(|| {
+            ts.parse(black_box(TYPICAL), None)
+                .map(|t| t.root_node().child_count())
+        })
+    });
+    c.bench_function("intent/typical_200B", |b| {
+        b.iter(|| intent::parse_shell(black_box(TYPICAL), &ctx))
+    });
+    let mut g = c.benchmark_group("intent/script");
+    for kb in [25usize, 50, 100] {
+        let s = script(kb * 1024);
+        g.throughput(Throughput::Bytes(s.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{kb}KB")),
+            &s,
+            |b, s| b.iter(|| intent::parse_shell(black_box(s), &ctx)),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -172,10 +172,18 @@ pub(crate) fn classify_name(name: &str) -> HostClass {
         return HostClass::Private;
     }
     // A single-label name resolves through the local search domain.
-    if !name.contains('.') && !name.is_empty() {
+    if !name.contains('.') && !name.is_empty() && valid_name(name) {
         return HostClass::Private;
     }
     HostClass::Public
+}
+
+/// Whether a name is made of hostname characters only.
+pub(crate) fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']' | '%')
+        })
 }
 
 /// Split `host:port`, `[v6]:port` or `host` into host text and port.

@@ -2,6 +2,8 @@
 //! persistence or privilege, erasing them is log tampering.
 
 use super::action::{Resource, Verb};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Credential stores: (path pattern, technique). A pattern ending in `/`
 /// matches the directory and below; `*` matches within one segment.
@@ -168,34 +170,36 @@ const LOGS: &[(&str, &str)] = &[
     ("~/Library/Logs/", "T1070.002"),
 ];
 
+/// The part of `path` below a home directory (`/home/<u>/`, `/Users/<u>/`,
+/// `/root/`), if it lies in one.
+fn below_home(path: &str) -> Option<&str> {
+    if let Some(rest) = path.strip_prefix("/root/") {
+        return Some(rest);
+    }
+    for prefix in ["/home/", "/Users/"] {
+        if let Some(h) = path.strip_prefix(prefix) {
+            return h.split_once('/').map(|(_, after)| after);
+        }
+    }
+    None
+}
+
 fn matches(pattern: &str, path: &str) -> bool {
-    // `~/` in a pattern matches any home directory (/home/*/ or /root/)
+    // `~/` in a pattern matches below any home directory
     if let Some(rest) = pattern.strip_prefix("~/") {
-        if let Some(after_home) = path.strip_prefix("/root/") {
-            return matches(rest, after_home)
-                || matches(&format!("/{rest}"), &format!("/{after_home}"));
-        }
-        if let Some(h) = path.strip_prefix("/home/") {
-            if let Some((_, after)) = h.split_once('/') {
-                return seg_match(rest, after);
-            }
-        }
-        if let Some(h) = path.strip_prefix("/Users/") {
-            if let Some((_, after)) = h.split_once('/') {
-                return seg_match(rest, after);
-            }
-        }
-        return false;
+        return below_home(path).is_some_and(|after| seg_match(rest, after));
     }
     if let Some(rest) = pattern.strip_prefix("*/") {
-        // anywhere
-        let mut p = path;
+        // anywhere: try every suffix that starts a path segment
+        let p = path.trim_start_matches('/');
+        let mut start = 0;
         loop {
-            if seg_match(rest, p.trim_start_matches('/')) {
+            let tail = &p[start..];
+            if seg_match(rest, tail) {
                 return true;
             }
-            match p.trim_start_matches('/').find('/') {
-                Some(i) => p = &p.trim_start_matches('/')[i..],
+            match tail.find('/') {
+                Some(i) => start += i + 1,
                 None => return false,
             }
         }
@@ -203,27 +207,39 @@ fn matches(pattern: &str, path: &str) -> bool {
     seg_match(pattern, path)
 }
 
-/// Match with `*` inside a segment and trailing `/` as a directory prefix.
+/// Match with `*` inside a segment and a trailing `/` as "this directory or below".
 fn seg_match(pattern: &str, path: &str) -> bool {
-    if pattern.ends_with('/') {
-        let dir = pattern.trim_end_matches('/');
-        return glob(dir, path) || path_prefix_glob(dir, path);
-    }
-    glob(pattern, path)
-}
-
-fn path_prefix_glob(dir: &str, path: &str) -> bool {
-    let dn = dir.split('/').count();
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() <= dn {
+    // cheap literal-prefix filter before the glob
+    let lit_end = pattern.find(['*', '?']).unwrap_or(pattern.len());
+    let lit = &pattern[..lit_end];
+    let lit = lit.strip_suffix('/').unwrap_or(lit);
+    if !path.starts_with(lit) {
         return false;
     }
-    glob(dir, &parts[..dn].join("/"))
+    if let Some(dir) = pattern.strip_suffix('/') {
+        if glob(dir.as_bytes(), path.as_bytes()) {
+            return true;
+        }
+        // a path strictly below the directory: compare the first segments
+        let dn = dir.bytes().filter(|&b| b == b'/').count() + 1;
+        let mut cut = 0;
+        let mut seen = 0;
+        for (i, b) in path.bytes().enumerate() {
+            if b == b'/' {
+                seen += 1;
+                if seen == dn {
+                    cut = i;
+                    break;
+                }
+            }
+        }
+        return cut > 0 && glob(dir.as_bytes(), &path.as_bytes()[..cut]);
+    }
+    glob(pattern.as_bytes(), path.as_bytes())
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+/// Glob with `*` (within one segment) and `?`, no allocation, bounded steps.
+fn glob(p: &[u8], t: &[u8]) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     let mut steps = 0usize;
@@ -232,15 +248,15 @@ fn glob(pattern: &str, text: &str) -> bool {
         if steps > 100_000 {
             return false;
         }
-        if pi < p.len() && (p[pi] == t[ti] || (p[pi] == '?' && t[ti] != '/')) {
+        if pi < p.len() && (p[pi] == t[ti] || (p[pi] == b'?' && t[ti] != b'/')) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
         } else if let Some(s) = star {
-            if t[mark] == '/' {
+            if t[mark] == b'/' {
                 return false;
             }
             pi = s + 1;
@@ -250,17 +266,76 @@ fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == b'*' {
         pi += 1;
     }
     pi == p.len()
 }
 
-fn lookup(table: &[(&str, &'static str)], path: &str) -> Option<&'static str> {
-    table
-        .iter()
-        .find(|(p, _)| matches(p, path))
-        .map(|(_, t)| *t)
+/// Patterns of one table grouped by their first path segment, so a lookup
+/// only tries the few patterns that can match.
+#[derive(Debug, Default)]
+struct Index {
+    /// `~/SEG...` patterns by SEG.
+    home: HashMap<&'static str, Vec<(&'static str, &'static str)>>,
+    /// `/SEG...` patterns by SEG.
+    abs: HashMap<&'static str, Vec<(&'static str, &'static str)>>,
+    /// `*/...` patterns (tried on every path).
+    anywhere: Vec<(&'static str, &'static str)>,
+}
+
+fn first_seg(s: &str) -> &str {
+    s.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+fn build(table: &[(&'static str, &'static str)]) -> Index {
+    let mut ix = Index::default();
+    for &(p, t) in table {
+        if let Some(rest) = p.strip_prefix("~/") {
+            ix.home.entry(first_seg(rest)).or_default().push((p, t));
+        } else if p.starts_with("*/") {
+            ix.anywhere.push((p, t));
+        } else {
+            ix.abs.entry(first_seg(p)).or_default().push((p, t));
+        }
+    }
+    ix
+}
+
+fn index(which: usize) -> &'static Index {
+    static IX: OnceLock<[Index; 3]> = OnceLock::new();
+    let all = IX.get_or_init(|| [build(CREDENTIALS), build(PERSISTENCE), build(LOGS)]);
+    &all[which.min(2)]
+}
+
+fn lookup(which: usize, path: &str) -> Option<&'static str> {
+    let ix = index(which);
+    // keep table order among candidates: the first listed pattern wins
+    let mut best: Option<(usize, &'static str)> = None;
+    let table: &[(&str, &str)] = match which {
+        0 => CREDENTIALS,
+        1 => PERSISTENCE,
+        _ => LOGS,
+    };
+    let mut consider = |cands: Option<&Vec<(&'static str, &'static str)>>| {
+        for &(p, t) in cands.into_iter().flatten() {
+            if matches(p, path) {
+                let pos = table
+                    .iter()
+                    .position(|(q, _)| *q == p)
+                    .unwrap_or(usize::MAX);
+                if best.is_none_or(|(b, _)| pos < b) {
+                    best = Some((pos, t));
+                }
+            }
+        }
+    };
+    if let Some(after) = below_home(path) {
+        consider(ix.home.get(first_seg(after)));
+    }
+    consider(ix.abs.get(first_seg(path)));
+    consider(Some(&ix.anywhere));
+    best.map(|(_, t)| t)
 }
 
 /// Actions implied by acting on a sensitive path (added next to the action).
@@ -272,7 +347,7 @@ pub(crate) fn derived(verb: Verb, res: &Resource) -> Vec<(Verb, &'static str)> {
     let mut out = Vec::new();
     match verb {
         Verb::Read | Verb::Exec => {
-            if let Some(t) = lookup(CREDENTIALS, path) {
+            if let Some(t) = lookup(0, path) {
                 if !(path.ends_with(".pub")
                     || path.ends_with("/known_hosts")
                     || path.ends_with("/config") && path.contains("/.ssh/"))
@@ -282,9 +357,9 @@ pub(crate) fn derived(verb: Verb, res: &Resource) -> Vec<(Verb, &'static str)> {
             }
         }
         Verb::Write | Verb::Chmod | Verb::Chown => {
-            if let Some(t) = lookup(LOGS, path) {
+            if let Some(t) = lookup(2, path) {
                 out.push((Verb::LogTamper, t));
-            } else if let Some(t) = lookup(PERSISTENCE, path) {
+            } else if let Some(t) = lookup(1, path) {
                 out.push((Verb::Persist, t));
             }
             if path.starts_with("/etc/sudoers") || path == "/etc/passwd" || path == "/etc/shadow" {
@@ -292,7 +367,7 @@ pub(crate) fn derived(verb: Verb, res: &Resource) -> Vec<(Verb, &'static str)> {
             }
         }
         Verb::Delete => {
-            if let Some(t) = lookup(LOGS, path) {
+            if let Some(t) = lookup(2, path) {
                 out.push((Verb::LogTamper, t));
             }
         }

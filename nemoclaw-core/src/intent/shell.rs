@@ -97,7 +97,8 @@ pub(crate) struct Walker<'c> {
     pub actions: Vec<Action>,
     pub overflow: bool,
     vars: HashMap<String, Option<String>>,
-    functions: HashMap<String, ()>,
+    /// Function bodies defined in this input, run again at each call.
+    functions: HashMap<String, String>,
     /// Variables whose value came out of decoding.
     obf_vars: std::collections::HashSet<String>,
     cwd: String,
@@ -158,6 +159,11 @@ impl<'c> Walker<'c> {
         }
         attrs.via_sudo |= f.via_sudo;
         attrs.obfuscated |= f.obfuscated;
+        if let Resource::Host { host: h, .. } | Resource::Url { host: h, .. } = &resource {
+            if !host::valid_name(h) {
+                attrs.unresolved = true;
+            }
+        }
         attrs.pipe_to_shell |= f.pipe_to_shell;
         let span = f.span.unwrap_or(span);
         let mut extra = sensitive::derived(verb, &resource);
@@ -238,7 +244,27 @@ impl<'c> Walker<'c> {
             self.overflow = true;
             return;
         }
-        let Some(tree) = parse_tree(src) else {
+        // tree-sitter-bash's external scanner crashes on some code points
+        // beyond the Basic Multilingual Plane (e.g. `{` followed by
+        // U+B69C0): those are replaced by ASCII of the same byte length
+        // for parsing, and all text is still read from the original.
+        let clean;
+        let parse_src = if src.chars().any(|c| c as u32 > 0xFFFF) {
+            clean = src
+                .chars()
+                .map(|c| {
+                    if c as u32 > 0xFFFF {
+                        "\u{1}\u{1}\u{1}\u{1}".to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>();
+            clean.as_str()
+        } else {
+            src
+        };
+        let Some(tree) = parse_tree(parse_src) else {
             self.overflow = true;
             return;
         };
@@ -257,11 +283,11 @@ impl<'c> Walker<'c> {
         }
         match n.kind() {
             "command" => {
-                self.command(n, src, f, Stream::Unknown, sd);
+                self.command(n, src, f, Stream::None, sd);
             }
             "pipeline" => self.pipeline(n, src, f, sd),
             "redirected_statement" => {
-                self.redirected(n, src, f, Stream::Unknown, sd);
+                self.redirected(n, src, f, Stream::None, sd);
             }
             "variable_assignment" => self.assignment(n, src, f, sd, true),
             "variable_assignments" => {
@@ -291,15 +317,23 @@ impl<'c> Walker<'c> {
                 }
             }
             "function_definition" => {
-                if let Some(name) = n.child_by_field_name("name") {
-                    self.functions.insert(text(name, src).to_string(), ());
+                if let (Some(name), Some(body)) =
+                    (n.child_by_field_name("name"), n.child_by_field_name("body"))
+                {
+                    if self.functions.len() < 256 {
+                        self.functions
+                            .insert(text(name, src).to_string(), text(body, src).to_string());
+                    }
                 }
                 if let Some(body) = n.child_by_field_name("body") {
                     self.node(body, src, f, sd + 1);
                 }
             }
             "for_statement" => {
-                // `for x in a b c`: the loop variable takes unknown values
+                // `for x in a b c`: the body is walked once per known value
+                // (up to 8), else once with the variable unresolved
+                let body = n.child_by_field_name("body");
+                let mut walked = false;
                 if let Some(v) = n.child_by_field_name("variable") {
                     let name = text(v, src).to_string();
                     let mut c = n.walk();
@@ -308,14 +342,23 @@ impl<'c> Walker<'c> {
                     for val in values {
                         vals.push(self.word(val, src, f, sd + 1));
                     }
-                    if vals.len() == 1 && vals[0].resolved && !vals[0].glob {
-                        self.vars.insert(name, Some(vals[0].text.clone()));
+                    if !vals.is_empty() && vals.len() <= 8 && vals.iter().all(|w| w.resolved) {
+                        for w in vals {
+                            self.vars.insert(name.clone(), Some(w.text.clone()));
+                            if w.obfuscated {
+                                self.obf_vars.insert(name.clone());
+                            }
+                            if let Some(b) = body {
+                                self.node(b, src, f, sd + 1);
+                            }
+                        }
+                        walked = true;
                     } else {
                         self.vars.insert(name, None);
                     }
                 }
-                if let Some(body) = n.child_by_field_name("body") {
-                    self.node(body, src, f, sd + 1);
+                if let (Some(b), false) = (body, walked) {
+                    self.node(b, src, f, sd + 1);
                 }
             }
             "subshell" => {
@@ -705,7 +748,7 @@ impl<'c> Walker<'c> {
     // ------------------------------------------------------------------ pipelines & redirects
 
     fn pipeline(&mut self, n: Node, src: &str, f: &Frame, sd: usize) {
-        let _ = self.pipeline_stream(n, src, f, Stream::Unknown, sd);
+        let _ = self.pipeline_stream(n, src, f, Stream::None, sd);
     }
 
     fn pipeline_stream(
@@ -975,6 +1018,27 @@ impl<'c> Walker<'c> {
                 "subshell" => self.node(k, src, f, sd + 1),
                 _ => {
                     let w = self.word(k, src, f, sd + 1);
+                    if w.resolved && needs_split(k) {
+                        // unquoted expansions are split on IFS
+                        let ifs: Vec<char> = match self.vars.get("IFS") {
+                            Some(Some(v)) => v.chars().collect(),
+                            _ => vec![' ', '\t', '\n'],
+                        };
+                        let parts: Vec<&str> = w
+                            .text
+                            .split(|c: char| ifs.contains(&c))
+                            .filter(|p| !p.is_empty())
+                            .collect();
+                        if parts.len() > 1 {
+                            for p in parts.into_iter().take(4096) {
+                                words.push(Word {
+                                    text: p.to_string(),
+                                    ..w.clone()
+                                });
+                            }
+                            continue;
+                        }
+                    }
                     words.push(w);
                 }
             }
@@ -1114,12 +1178,72 @@ impl<'c> Walker<'c> {
             return Stream::Unknown;
         }
         let name = first.text.clone();
+        if first.glob && path::has_glob(&name) {
+            // `/???/c?t`: which program runs depends on the filesystem
+            let a = ActionAttrs {
+                unresolved: true,
+                ..Default::default()
+            };
+            let res = self.path_res(&name);
+            self.push(&f, span, Verb::Exec, res, a, &["T1027".to_string()]);
+            self.unknown_args(&words[1..], &f, span);
+            return Stream::Unknown;
+        }
         let base = name.rsplit('/').next().unwrap_or(&name).to_string();
         let table = kb::table();
         let spec = table.get(&base).or_else(|| table.get(&name));
         // functions defined in this input: their body was walked at definition
-        if self.functions.contains_key(&name) {
-            self.unknown_args(&words[1..], &f, span);
+        if let Some(body) = self.functions.get(&name).cloned() {
+            // run the body again with the call's arguments as $1, $2, ...
+            let mut inner = f.clone();
+            inner.depth += 1;
+            inner.span = Some(f.span.unwrap_or(span));
+            if inner.depth > self.ctx.max_depth {
+                self.overflow = true;
+                return Stream::Unknown;
+            }
+            let keys: Vec<String> = (1..=9)
+                .map(|k| k.to_string())
+                .chain(["@".to_string(), "*".to_string()])
+                .collect();
+            let saved: Vec<(String, Option<Option<String>>)> = keys
+                .iter()
+                .map(|k| (k.clone(), self.vars.get(k).cloned()))
+                .collect();
+            for (k, w) in words[1..].iter().take(9).enumerate() {
+                self.vars.insert(
+                    (k + 1).to_string(),
+                    if w.resolved {
+                        Some(w.text.clone())
+                    } else {
+                        None
+                    },
+                );
+            }
+            let all = join_words(&words[1..]);
+            self.vars.insert(
+                "@".into(),
+                if all.resolved {
+                    Some(all.text.clone())
+                } else {
+                    None
+                },
+            );
+            self.vars
+                .insert("*".into(), if all.resolved { Some(all.text) } else { None });
+            let saved_cwd = self.cwd.clone();
+            self.shell(&body, &inner);
+            self.cwd = saved_cwd;
+            for (k, v) in saved {
+                match v {
+                    Some(v) => {
+                        self.vars.insert(k, v);
+                    }
+                    None => {
+                        self.vars.remove(&k);
+                    }
+                }
+            }
             return Stream::Unknown;
         }
         let prog_res = if name.contains('/') {
@@ -1784,14 +1908,22 @@ impl<'c> Walker<'c> {
             Kind::Xargs => {
                 if !rest.is_empty() {
                     let mut r: Vec<Word> = rest.to_vec();
-                    // arguments come from stdin: unknown
-                    r.push(Word {
-                        text: "{stdin}".into(),
-                        resolved: false,
-                        glob: false,
-                        obfuscated: false,
-                        download: None,
-                    });
+                    // arguments come from stdin: unknown. They matter for
+                    // programs that change what they are given.
+                    let inner = rest[0].text.rsplit('/').next().unwrap_or("");
+                    let inner_role = kb::table()
+                        .get(inner)
+                        .and_then(|s| s.pos.clone())
+                        .unwrap_or_else(|| "any".into());
+                    if !matches!(inner_role.as_str(), "read" | "any" | "skip") {
+                        r.push(Word {
+                            text: "{stdin}".into(),
+                            resolved: false,
+                            glob: false,
+                            obfuscated: false,
+                            download: None,
+                        });
+                    }
                     return self.argv(&r, f, span, Stream::Unknown, sd + 1);
                 }
                 return Stream::Unknown;
@@ -3366,6 +3498,10 @@ impl<'c> Walker<'c> {
                 }
             }
             "yes" => Stream::Unknown,
+            "pwd" => Stream::Text {
+                text: format!("{}\n", self.cwd),
+                obfuscated: false,
+            },
             _ => {
                 let _ = stdin;
                 Stream::Unknown
@@ -3460,6 +3596,19 @@ fn sub_key(_spec: &Spec, t: &str) -> &'static str {
     // only used for diagnostics; avoid holding borrowed text
     let _ = t;
     ""
+}
+
+/// Whether a word node holds an unquoted expansion (subject to splitting).
+fn needs_split(n: Node) -> bool {
+    match n.kind() {
+        "simple_expansion" | "expansion" | "command_substitution" => true,
+        "concatenation" | "command_name" => {
+            let mut c = n.walk();
+            let kids: Vec<Node> = n.named_children(&mut c).collect();
+            kids.into_iter().any(needs_split)
+        }
+        _ => false,
+    }
 }
 
 /// A verb from its snake_case name.

@@ -175,3 +175,69 @@ fn dump() {
     let i = parse_shell(&src, &ctx());
     println!("{}", serde_json::to_string_pretty(&i).unwrap());
 }
+
+#[test]
+fn word_splitting_and_ifs() {
+    let i = parse_shell("c=\"rm -rf /\"; $c", &ctx());
+    assert!(
+        i.actions.iter().any(|a| a.verb == Verb::Delete
+            && a.attrs.recursive
+            && matches!(&a.resource, Resource::Path { path, .. } if path == "/")),
+        "{i:#?}"
+    );
+    let i = parse_shell("IFS=,;cmd=rm,-rf,/;$cmd", &ctx());
+    assert!(has(&i, Verb::Delete, "\"/\""), "{i:#?}");
+}
+
+#[test]
+fn functions_run_with_arguments() {
+    let i = parse_shell("f() { rm -rf \"$1\"; }; f /etc", &ctx());
+    assert!(has(&i, Verb::Delete, "\"/etc\""), "{i:#?}");
+}
+
+#[test]
+fn glob_in_command_position_is_unresolved() {
+    let i = parse_shell("/???/c?t /etc/shadow", &ctx());
+    assert!(i
+        .actions
+        .iter()
+        .any(|a| a.verb == Verb::Exec && a.attrs.unresolved));
+    assert!(has(&i, Verb::CredentialAccess, "/etc/shadow"));
+}
+
+#[test]
+fn quoting_tricks() {
+    for src in [
+        "c''at /etc/sh''adow",
+        "ca\\t /et\\c/shadow",
+        "\"cat\" '/etc/shadow'",
+        "$'\\x63\\x61\\x74' /etc/shadow",
+    ] {
+        let i = parse_shell(src, &ctx());
+        assert!(
+            has(&i, Verb::CredentialAccess, "/etc/shadow"),
+            "{src}: {i:#?}"
+        );
+    }
+}
+
+#[test]
+fn interpreters_on_stdin_and_heredoc() {
+    let i = parse_shell(
+        "python3 - <<EOF\nimport os\nos.system(\"rm -rf /tmp/x\")\nEOF",
+        &ctx(),
+    );
+    assert!(has(&i, Verb::InlineCode, "os.system"));
+    assert!(has(&i, Verb::Delete, "/tmp/x"), "{i:#?}");
+    let i = parse_shell("python3 --version", &ctx());
+    assert!(i.actions.iter().all(|a| !a.attrs.unresolved), "{i:#?}");
+}
+
+#[test]
+fn astral_code_points_do_not_crash_the_scanner() {
+    // tree-sitter-bash's external scanner segfaults on `{` + U+B69C0
+    let i = parse_shell("{\u{b69c0} ; echo {\u{10ffff}; cat /etc/shadow", &ctx());
+    assert!(has(&i, Verb::CredentialAccess, "/etc/shadow"), "{i:#?}");
+    let i = parse_shell("cat \"/tmp/\u{1f600}\"", &ctx());
+    assert!(has(&i, Verb::Read, "/tmp/\u{1f600}"), "{i:#?}");
+}
