@@ -27,6 +27,8 @@
 mod entry;
 mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod log;
 pub mod merkle;
 mod proof;
