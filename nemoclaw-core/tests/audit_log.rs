@@ -557,3 +557,45 @@ fn writer_failure_fails_closed() {
     assert!(log.append(&entry(1000)).is_err());
     assert!(log.close().is_err());
 }
+
+#[test]
+fn checkpoints_come_every_n_records_and_every_t_seconds() {
+    use nemoclaw_core::audit::{read_log, CheckpointReason, LogItem};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(
+        &path,
+        options()
+            .checkpoint_every(3)
+            .checkpoint_interval(Duration::from_millis(50)),
+    )
+    .unwrap();
+    for i in 0..7 {
+        log.append(&entry(i)).unwrap();
+    }
+    // the seventh record, then quiet: the timer writes a checkpoint
+    std::thread::sleep(Duration::from_millis(300));
+    let explicit = log.checkpoint().unwrap();
+    assert_eq!(explicit.tree_size, 7);
+    log.close().unwrap();
+    let sizes: Vec<(u64, CheckpointReason)> = read_log(&[path])
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| match i {
+            LogItem::Checkpoint { checkpoint, .. } => {
+                Some((checkpoint.tree_size, checkpoint.reason))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![
+            (3, CheckpointReason::Periodic),
+            (6, CheckpointReason::Periodic),
+            (7, CheckpointReason::Periodic),
+            (7, CheckpointReason::Explicit),
+            (7, CheckpointReason::Close),
+        ]
+    );
+}
