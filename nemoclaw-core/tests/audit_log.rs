@@ -462,3 +462,140 @@ fn raw_requests_and_long_summaries_are_kept_out() {
     assert!(rec.entry.summary.starts_with("login --password [SECRET]"));
     assert!(rec.entry.summary.len() <= 40 + '…'.len_utf8());
 }
+
+#[test]
+fn new_key_or_mode_starts_a_new_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    write_log(&path, 3, options());
+    let new_key = KeyPair::from_seed("guard-2", &[12; 32]).unwrap();
+    let log = AuditLog::open(
+        &path,
+        AuditLogOptions::new(new_key.clone()).signing(SigningMode::CheckpointsOnly),
+    )
+    .unwrap();
+    assert_eq!(log.append(&entry(3)).unwrap().seq, 3);
+    log.close().unwrap();
+    let segments = list_segments(&path);
+    assert_eq!(segments.len(), 2);
+    // both keys trusted: the chain runs through
+    let both = VerifyOptions::trusting(vec![guard_key().public(), new_key.public()]);
+    let report = verify_log(&segments, &both);
+    assert!(report.is_ok(), "{:?}", report.failure);
+    assert_eq!(report.records, 4);
+    // only the old key trusted: what the new key signed (the rotation
+    // checkpoint that closes segment 0, and segment 1) is refused
+    let failure = verify(&segments)
+        .failure
+        .expect("untrusted segment accepted");
+    assert_eq!(failure.code(), ErrorCode::AuditUntrustedKey);
+}
+
+#[test]
+fn cosignatures_are_checked_with_agent_keys() {
+    use nemoclaw_core::audit::cosign_request;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let agent = KeyPair::from_seed("agent-a", &[13; 32]).unwrap();
+    let log = AuditLog::open(&path, options()).unwrap();
+    let request = b"git push origin main";
+    let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(request).into();
+    let good = AuditEntry::builder()
+        .request(request)
+        .agent_cosignature(cosign_request(&agent, &digest).unwrap())
+        .build();
+    log.append(&good).unwrap();
+    log.close().unwrap();
+    let mut opts = trust();
+    let report = verify_log(std::slice::from_ref(&path), &opts);
+    assert!(report.is_ok());
+    assert_eq!(report.cosignatures_unchecked, 1);
+    opts.agent_keys = vec![agent.public()];
+    let report = verify_log(std::slice::from_ref(&path), &opts);
+    assert!(report.is_ok(), "{:?}", report.failure);
+    assert_eq!(report.cosignatures_verified, 1);
+    // a co-signature over another request is refused by the verifier
+    let path2 = dir.path().join("bad.log");
+    let log = AuditLog::open(&path2, options()).unwrap();
+    let bad = AuditEntry::builder()
+        .request(b"git push --force origin main")
+        .agent_cosignature(cosign_request(&agent, &digest).unwrap())
+        .build();
+    log.append(&bad).unwrap();
+    log.close().unwrap();
+    let failure = verify_log(&[path2], &opts)
+        .failure
+        .expect("bad co-signature accepted");
+    assert_eq!(failure.code(), ErrorCode::AuditBadSignature);
+    assert_eq!(failure.seq, Some(0));
+}
+
+#[test]
+fn writer_failure_fails_closed() {
+    // a log whose segment is made read-only under the writer cannot take
+    // records: appends report the failure instead of pretending
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(
+        &path,
+        options()
+            .durability(Durability::FsyncEach)
+            .max_segment_bytes(4096),
+    )
+    .unwrap();
+    // rotation needs to create `audit.log.1`; a directory in its place makes it fail
+    std::fs::create_dir(dir.path().join("audit.log.1")).unwrap();
+    let mut failed = None;
+    for i in 0..100 {
+        if let Err(e) = log.append(&entry(i)) {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = failed.expect("writer failure not reported");
+    assert_eq!(err.code(), ErrorCode::AuditLogClosed, "{err}");
+    assert!(log.append(&entry(1000)).is_err());
+    assert!(log.close().is_err());
+}
+
+#[test]
+fn checkpoints_come_every_n_records_and_every_t_seconds() {
+    use nemoclaw_core::audit::{read_log, CheckpointReason, LogItem};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(
+        &path,
+        options()
+            .checkpoint_every(3)
+            .checkpoint_interval(Duration::from_millis(50)),
+    )
+    .unwrap();
+    for i in 0..7 {
+        log.append(&entry(i)).unwrap();
+    }
+    // the seventh record, then quiet: the timer writes a checkpoint
+    std::thread::sleep(Duration::from_millis(300));
+    let explicit = log.checkpoint().unwrap();
+    assert_eq!(explicit.tree_size, 7);
+    log.close().unwrap();
+    let sizes: Vec<(u64, CheckpointReason)> = read_log(&[path])
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| match i {
+            LogItem::Checkpoint { checkpoint, .. } => {
+                Some((checkpoint.tree_size, checkpoint.reason))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![
+            (3, CheckpointReason::Periodic),
+            (6, CheckpointReason::Periodic),
+            (7, CheckpointReason::Periodic),
+            (7, CheckpointReason::Explicit),
+            (7, CheckpointReason::Close),
+        ]
+    );
+}

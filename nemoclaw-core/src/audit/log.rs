@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,8 +29,8 @@ use super::frame::{encode_frame, split_frames, FrameKind, FrameStop, FILE_MAGIC}
 use super::merkle::CompactTree;
 use super::record::{genesis_hash, record_hash, EncodedBody};
 use super::signed::{
-    checkpoint_unverified, record_unverified, sign, Checkpoint, CheckpointReason, SegmentHeader,
-    SigningMode, CT_RECORD,
+    checkpoint_unverified, record_unverified, Checkpoint, CheckpointReason, RecordSigner,
+    SegmentHeader, SigningMode,
 };
 use super::AuditError;
 use crate::identity::KeyPair;
@@ -323,7 +324,9 @@ struct Shared {
     progress: Mutex<Progress>,
     acked: Condvar,
     tx: SyncSender<Msg>,
-    key: KeyPair,
+    signer: RecordSigner,
+    /// Set once the writer failed (also recorded in `progress`).
+    failed: AtomicBool,
     signing: SigningMode,
     wait_for_ack: bool,
     store_raw: bool,
@@ -420,7 +423,8 @@ impl AuditLog {
             }),
             acked: Condvar::new(),
             tx,
-            key: options.key.clone(),
+            signer: RecordSigner::new(options.key.clone())?,
+            failed: AtomicBool::new(false),
             signing: options.signing,
             wait_for_ack: options.durability != Durability::None,
             store_raw: options.store_raw_requests,
@@ -475,8 +479,9 @@ impl AuditLog {
             if s.closed {
                 return Err(AuditError::Closed("the log was closed".into()));
             }
-            if let Some(why) = &lock(&shared.progress).failed {
-                return Err(AuditError::Closed(why.clone()));
+            if shared.failed.load(Ordering::Acquire) {
+                let why = lock(&shared.progress).failed.clone().unwrap_or_default();
+                return Err(AuditError::Closed(why));
             }
             let seq = s.next_seq;
             let time = now_ms().max(s.last_time_ms);
@@ -495,7 +500,7 @@ impl AuditLog {
         let mut frame = Vec::with_capacity(bytes.len() + 160);
         match shared.signing {
             SigningMode::EveryRecord => {
-                let signed = sign(&shared.key, CT_RECORD, bytes)?;
+                let signed = shared.signer.sign(&bytes);
                 encode_frame(FrameKind::SignedRecord, &signed, &mut frame)?;
             }
             SigningMode::CheckpointsOnly => encode_frame(FrameKind::Record, &bytes, &mut frame)?,
@@ -947,6 +952,7 @@ fn read_uint(b: &[u8]) -> Option<(u64, usize)> {
 const FLUSH_BYTES: usize = 64 * 1024;
 const IDLE_FLUSH: Duration = Duration::from_millis(5);
 const MAX_UNWRITTEN: Duration = Duration::from_millis(200);
+const NONE_BATCH_PAUSE: Duration = Duration::from_millis(1);
 
 struct Writer {
     base: PathBuf,
@@ -966,6 +972,8 @@ struct Writer {
     dirty: bool,
     /// The last wait for messages timed out.
     idle: bool,
+    /// The last step wrote records.
+    wrote_last: bool,
     /// Records below this are written to the file or the buffer.
     written_next: u64,
     barriers: Vec<(u64, bool, BarrierReply)>,
@@ -1008,6 +1016,7 @@ impl Writer {
             last_sync: now,
             dirty: false,
             idle: false,
+            wrote_last: false,
             written_next: state.next_seq,
             barriers: Vec::new(),
             closing: None,
@@ -1033,16 +1042,26 @@ impl Writer {
     fn run(&mut self, rx: Receiver<Msg>) {
         loop {
             let timeout = self.next_timeout();
-            let first = match timeout {
-                Some(t) => match rx.recv_timeout(t) {
+            let first = if let Some(pause) = self.batch_pause() {
+                // let a batch gather without appenders having to wake us
+                std::thread::sleep(pause);
+                match rx.try_recv() {
                     Ok(m) => Some(m),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => return self.shutdown(),
-                },
-                None => match rx.recv() {
-                    Ok(m) => Some(m),
-                    Err(_) => return self.shutdown(),
-                },
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => return self.shutdown(),
+                }
+            } else {
+                match timeout {
+                    Some(t) => match rx.recv_timeout(t) {
+                        Ok(m) => Some(m),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return self.shutdown(),
+                    },
+                    None => match rx.recv() {
+                        Ok(m) => Some(m),
+                        Err(_) => return self.shutdown(),
+                    },
+                }
             };
             self.idle = first.is_none();
             if let Some(m) = first {
@@ -1088,6 +1107,23 @@ impl Writer {
         if self.failed.is_none() {
             let _ = self.step();
             let _ = self.flush_buf();
+        }
+    }
+
+    /// How long to sleep before draining the queue again, when batching
+    /// costs the callers nothing: in `None` mode nobody waits, and in group
+    /// commit nobody is acknowledged before the next sync anyway.
+    fn batch_pause(&self) -> Option<Duration> {
+        if self.failed.is_some() || self.closing.is_some() || !self.barriers.is_empty() {
+            return None;
+        }
+        match self.options.durability {
+            Durability::None if self.wrote_last => Some(NONE_BATCH_PAUSE),
+            Durability::GroupCommit { interval } if self.dirty => {
+                let rest = interval.saturating_sub(self.last_sync.elapsed());
+                (!rest.is_zero()).then_some(rest)
+            }
+            _ => None,
         }
     }
 
@@ -1139,6 +1175,7 @@ impl Writer {
             self.failed = Some(why.clone());
             let mut p = lock(&self.shared.progress);
             p.failed = Some(why);
+            self.shared.failed.store(true, Ordering::Release);
             drop(p);
             self.shared.acked.notify_all();
         }
@@ -1151,7 +1188,9 @@ impl Writer {
             return Ok(());
         }
         let each = self.options.durability == Durability::FsyncEach;
+        self.wrote_last = false;
         while let Some((frame, leaf)) = self.pending.remove(&self.next_write) {
+            self.wrote_last = true;
             self.buf.extend_from_slice(&frame);
             self.tree.push(leaf);
             self.last_hash = leaf;

@@ -8,17 +8,29 @@
 //! Merkle checkpoints), framed with CRC-32C checksums into an append-only
 //! file, and verifiable offline by anyone holding the public key.
 //!
-//! ```no_run
-//! use nemoclaw_core::audit::{AuditEntry, AuditLog, AuditLogOptions, AuditSink};
+//! ```
+//! use nemoclaw_core::audit::{
+//!     verify_log, AuditEntry, AuditLog, AuditLogOptions, AuditSink, Decision, VerdictSummary,
+//!     VerifyOptions,
+//! };
 //! use nemoclaw_core::identity::KeyPair;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("audit.log");
 //! let key = KeyPair::generate("guard-1")?;
-//! let log = AuditLog::open("audit.log", AuditLogOptions::new(key))?;
-//! let entry = AuditEntry::builder().request(b"ls -la").summary("ls -la").build();
+//! let log = AuditLog::open(&path, AuditLogOptions::new(key.clone()))?;
+//! let entry = AuditEntry::builder()
+//!     .request(b"ls -la")
+//!     .summary("ls -la")
+//!     .verdict(VerdictSummary::new(Decision::Allow, vec!["read-only".into()], [0; 32]))
+//!     .build();
 //! let receipt = log.record(&entry)?;
 //! assert_eq!(receipt.seq, Some(0));
 //! log.close()?;
+//!
+//! let report = verify_log(&[path], &VerifyOptions::trusting(vec![key.public()]));
+//! assert!(report.is_ok() && report.records == 1);
 //! # Ok(()) }
 //! ```
 //!
@@ -27,6 +39,8 @@
 mod entry;
 mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod log;
 pub mod merkle;
 mod proof;

@@ -74,46 +74,114 @@ pub(crate) struct EncodedBody {
 impl EncodedBody {
     /// Encode the entry's fields (keys 2 to 10).
     pub(crate) fn new(entry: &AuditEntry) -> Result<Self, AuditError> {
-        let mut middle = Vec::with_capacity(256 + entry.summary.len());
-        let mut fields = 0u8;
-        let mut put = |key: u64, value: &Value, middle: &mut Vec<u8>| -> Result<(), AuditError> {
-            write_head(middle, 0, key);
-            write_value(middle, value)?;
-            fields += 1;
-            Ok(())
-        };
+        let mut m = Vec::with_capacity(192 + entry.summary.len() + 96 * entry.actions.len());
+        let mut fields = 3u8; // digest, summary, actions
         if let Some(actor) = &entry.actor {
-            put(K_ACTOR, &actor_value(actor), &mut middle)?;
+            write_head(&mut m, 0, K_ACTOR);
+            write_head(&mut m, 5, 3);
+            write_head(&mut m, 0, 0);
+            put_bytes(&mut m, &actor.token_cti);
+            write_head(&mut m, 0, 1);
+            put_bytes(&mut m, &actor.chain_hash);
+            write_head(&mut m, 0, 2);
+            put_text(&mut m, &actor.agent_id);
+            fields += 1;
         }
-        put(
-            K_DIGEST,
-            &Value::Bytes(entry.request_digest.to_vec()),
-            &mut middle,
-        )?;
-        put(K_SUMMARY, &Value::Text(entry.summary.clone()), &mut middle)?;
+        write_head(&mut m, 0, K_DIGEST);
+        put_bytes(&mut m, &entry.request_digest);
+        write_head(&mut m, 0, K_SUMMARY);
+        put_text(&mut m, &entry.summary);
         if let Some(raw) = &entry.raw_request {
-            put(K_RAW, &Value::Text(raw.clone()), &mut middle)?;
+            write_head(&mut m, 0, K_RAW);
+            put_text(&mut m, raw);
+            fields += 1;
         }
-        let actions = entry
-            .actions
-            .iter()
-            .map(action_value)
-            .collect::<Result<Vec<_>, _>>()?;
-        put(K_ACTIONS, &Value::Array(actions), &mut middle)?;
-        if let Some(verdict) = &entry.verdict {
-            put(K_VERDICT, &verdict_value(verdict), &mut middle)?;
+        write_head(&mut m, 0, K_ACTIONS);
+        write_head(&mut m, 4, entry.actions.len() as u64);
+        for action in &entry.actions {
+            write_value(&mut m, &action_value(action)?)?;
+        }
+        if let Some(v) = &entry.verdict {
+            write_head(&mut m, 0, K_VERDICT);
+            write_head(&mut m, 5, 4);
+            write_head(&mut m, 0, 0);
+            write_head(&mut m, 0, u64::from(v.decision.to_u8()));
+            write_head(&mut m, 0, 1);
+            put_texts(&mut m, &v.policy_ids);
+            write_head(&mut m, 0, 2);
+            put_bytes(&mut m, &v.policy_set_hash);
+            write_head(&mut m, 0, 3);
+            put_texts(&mut m, &v.reasons);
+            fields += 1;
         }
         if !entry.reviews.is_empty() {
-            let reviews = entry.reviews.iter().map(review_value).collect();
-            put(K_REVIEWS, &Value::Array(reviews), &mut middle)?;
+            write_head(&mut m, 0, K_REVIEWS);
+            write_head(&mut m, 4, entry.reviews.len() as u64);
+            for r in &entry.reviews {
+                write_head(&mut m, 5, 4 + u64::from(r.comment.is_some()));
+                write_head(&mut m, 0, 0);
+                put_text(&mut m, &r.ticket);
+                write_head(&mut m, 0, 1);
+                put_text(&mut m, &r.reviewer);
+                write_head(&mut m, 0, 2);
+                write_head(
+                    &mut m,
+                    0,
+                    match r.outcome {
+                        ReviewOutcome::Approve => 0,
+                        ReviewOutcome::Deny => 1,
+                    },
+                );
+                write_head(&mut m, 0, 3);
+                write_head(&mut m, 0, r.time_ms);
+                if let Some(c) = &r.comment {
+                    write_head(&mut m, 0, 4);
+                    put_text(&mut m, c);
+                }
+            }
+            fields += 1;
         }
-        if let Some(sandbox) = &entry.sandbox {
-            put(K_SANDBOX, &sandbox_value(sandbox), &mut middle)?;
+        if let Some(sb) = &entry.sandbox {
+            write_head(&mut m, 0, K_SANDBOX);
+            let n = 2
+                + u64::from(sb.exit_code.is_some())
+                + u64::from(sb.signal.is_some())
+                + u64::from(sb.cpu_ms.is_some())
+                + u64::from(sb.max_rss_kib.is_some())
+                + u64::from(sb.refused.is_some());
+            write_head(&mut m, 5, n);
+            if let Some(x) = sb.exit_code {
+                write_head(&mut m, 0, 0);
+                put_int(&mut m, i64::from(x));
+            }
+            if let Some(x) = sb.signal {
+                write_head(&mut m, 0, 1);
+                put_int(&mut m, i64::from(x));
+            }
+            write_head(&mut m, 0, 2);
+            m.push(if sb.timed_out { 0xf5 } else { 0xf4 });
+            write_head(&mut m, 0, 3);
+            write_head(&mut m, 0, sb.wall_ms);
+            if let Some(x) = sb.cpu_ms {
+                write_head(&mut m, 0, 4);
+                write_head(&mut m, 0, x);
+            }
+            if let Some(x) = sb.max_rss_kib {
+                write_head(&mut m, 0, 5);
+                write_head(&mut m, 0, x);
+            }
+            if let Some(x) = &sb.refused {
+                write_head(&mut m, 0, 6);
+                put_text(&mut m, x);
+            }
+            fields += 1;
         }
         if let Some(cosig) = &entry.agent_cosignature {
-            put(K_COSIG, &Value::Bytes(cosig.clone()), &mut middle)?;
+            write_head(&mut m, 0, K_COSIG);
+            put_bytes(&mut m, cosig);
+            fields += 1;
         }
-        Ok(Self { middle, fields })
+        Ok(Self { middle: m, fields })
     }
 
     /// Encoded size of the whole record, within a few bytes.
@@ -343,73 +411,29 @@ fn action_value(action: &Action) -> Result<Value, AuditError> {
     Ok(v)
 }
 
-fn int_map(entries: Vec<(u64, Value)>) -> Value {
-    Value::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (Value::Integer(k.into()), v))
-            .collect(),
-    )
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    write_head(out, 2, b.len() as u64);
+    out.extend_from_slice(b);
 }
 
-fn actor_value(actor: &Actor) -> Value {
-    int_map(vec![
-        (0, Value::Bytes(actor.token_cti.clone())),
-        (1, Value::Bytes(actor.chain_hash.to_vec())),
-        (2, Value::Text(actor.agent_id.clone())),
-    ])
+fn put_text(out: &mut Vec<u8>, t: &str) {
+    write_head(out, 3, t.len() as u64);
+    out.extend_from_slice(t.as_bytes());
 }
 
-fn text_array(items: &[String]) -> Value {
-    Value::Array(items.iter().map(|s| Value::Text(s.clone())).collect())
+fn put_texts(out: &mut Vec<u8>, items: &[String]) {
+    write_head(out, 4, items.len() as u64);
+    for t in items {
+        put_text(out, t);
+    }
 }
 
-fn verdict_value(v: &VerdictSummary) -> Value {
-    int_map(vec![
-        (0, Value::Integer(v.decision.to_u8().into())),
-        (1, text_array(&v.policy_ids)),
-        (2, Value::Bytes(v.policy_set_hash.to_vec())),
-        (3, text_array(&v.reasons)),
-    ])
-}
-
-fn review_value(r: &ReviewDecision) -> Value {
-    let outcome: u8 = match r.outcome {
-        ReviewOutcome::Approve => 0,
-        ReviewOutcome::Deny => 1,
-    };
-    let mut e = vec![
-        (0, Value::Text(r.ticket.clone())),
-        (1, Value::Text(r.reviewer.clone())),
-        (2, Value::Integer(outcome.into())),
-        (3, Value::Integer(r.time_ms.into())),
-    ];
-    if let Some(c) = &r.comment {
-        e.push((4, Value::Text(c.clone())));
+fn put_int(out: &mut Vec<u8>, v: i64) {
+    if v >= 0 {
+        write_head(out, 0, v as u64);
+    } else {
+        write_head(out, 1, (-1 - v) as u64);
     }
-    int_map(e)
-}
-
-fn sandbox_value(s: &SandboxOutcome) -> Value {
-    let mut e = Vec::new();
-    if let Some(x) = s.exit_code {
-        e.push((0, Value::Integer(x.into())));
-    }
-    if let Some(x) = s.signal {
-        e.push((1, Value::Integer(x.into())));
-    }
-    e.push((2, Value::Bool(s.timed_out)));
-    e.push((3, Value::Integer(s.wall_ms.into())));
-    if let Some(x) = s.cpu_ms {
-        e.push((4, Value::Integer(x.into())));
-    }
-    if let Some(x) = s.max_rss_kib {
-        e.push((5, Value::Integer(x.into())));
-    }
-    if let Some(x) = &s.refused {
-        e.push((6, Value::Text(x.clone())));
-    }
-    int_map(e)
 }
 
 // ---- decoding helpers ----
@@ -628,10 +652,13 @@ mod tests {
                 comment: Some("ok".into()),
             })
             .sandbox(SandboxOutcome {
-                exit_code: Some(0),
-                wall_ms: 12,
+                exit_code: Some(-3),
+                signal: Some(9),
+                timed_out: true,
+                wall_ms: 1200,
                 cpu_ms: Some(3),
-                ..SandboxOutcome::default()
+                max_rss_kib: Some(70_000),
+                refused: Some("no landlock".into()),
             })
             .agent_cosignature(vec![0xd2, 0x84])
             .build()
