@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nemoclaw_core::audit::{
-    list_segments, peek_header, prove_consistency, prove_inclusion, read_log, verify_log,
-    ConsistencyProof, InclusionProof, LogItem, SigningMode, VerifyOptions, VerifyReport,
+    latest_checkpoint, list_segments, peek_header, prove_consistency, prove_inclusion, read_log,
+    verify_log, Checkpoint, ConsistencyProof, InclusionProof, LogItem, SigningMode, VerifyOptions,
+    VerifyReport,
 };
 use nemoclaw_core::identity::PublicKey;
 use serde_json::json;
@@ -34,6 +35,19 @@ enum Command {
     Prove(ProveArgs),
     /// Verify a proof made by `audit prove` with the guard's public key.
     VerifyProof(VerifyProofArgs),
+    /// Write the log's latest signed checkpoint to a file, to keep outside
+    /// the host as an anchor for `audit verify --anchor`.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckpointArgs {
+    /// Log files (base path or segments, from segment 0).
+    #[arg(required = true)]
+    logs: Vec<PathBuf>,
+    /// Where to write the signed checkpoint (COSE_Sign1).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +66,10 @@ struct VerifyArgs {
     /// or a missing closing checkpoint become warnings).
     #[arg(long)]
     allow_open: bool,
+    /// A signed checkpoint kept outside the log (from `audit checkpoint`):
+    /// the log must still hold its records unchanged; repeat for several.
+    #[arg(long = "anchor")]
+    anchors: Vec<PathBuf>,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -99,6 +117,7 @@ pub fn run(args: Args) -> CliResult {
         Command::Show(a) => show(a),
         Command::Prove(a) => prove(a),
         Command::VerifyProof(a) => verify_proof(a),
+        Command::Checkpoint(a) => checkpoint(a),
     }
 }
 
@@ -134,10 +153,23 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn verify(a: VerifyArgs) -> CliResult {
+    let trusted = read_keys(&a.trust)?;
+    let anchors = a
+        .anchors
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p)
+                .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", p.display())))?;
+            Checkpoint::verify_signed(&bytes, &trusted)
+                .map(|(cp, _)| cp)
+                .map_err(|e| Failure::usage(format!("anchor `{}`: {e}", p.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let options = VerifyOptions {
-        trusted: read_keys(&a.trust)?,
+        trusted,
         agent_keys: read_keys(&a.agent_keys)?,
         allow_open: a.allow_open,
+        anchors,
     };
     let logs = expand_logs(&a.logs)?;
     let report = verify_log(&logs, &options);
@@ -383,6 +415,15 @@ fn prove(a: ProveArgs) -> CliResult {
     }
     .map_err(|e| Failure::usage(format!("cannot encode the proof: {e}")))?;
     println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn checkpoint(a: CheckpointArgs) -> CliResult {
+    let logs = expand_logs(&a.logs)?;
+    let bytes = latest_checkpoint(&logs).map_err(|e| Failure::usage(e.to_string()))?;
+    std::fs::write(&a.out, bytes)
+        .map_err(|e| Failure::usage(format!("cannot write `{}`: {e}", a.out.display())))?;
+    println!("{}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }
 

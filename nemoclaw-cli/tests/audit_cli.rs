@@ -180,3 +180,61 @@ fn prove_and_verify_proofs_offline() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn anchored_checkpoint_catches_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, public) = make_log(dir.path(), 20, 1 << 20);
+    let anchor = dir.path().join("anchor.cose");
+    let out = nemoclaw(&["audit", "checkpoint", s(&log), "--out", s(&anchor)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let with_anchor = |log: &Path| {
+        nemoclaw(&[
+            "audit",
+            "verify",
+            s(log),
+            "--trust",
+            s(&public),
+            "--anchor",
+            s(&anchor),
+        ])
+    };
+    assert_eq!(with_anchor(&log).status.code(), Some(0));
+
+    // cut the log after its first checkpoint (8 records) and let the guard
+    // reopen it: the cut looks like a crash and the log verifies on its own,
+    // but not against the anchor
+    let data = std::fs::read(&log).unwrap();
+    let (frames, _) = nemoclaw_core::audit::frame::split_frames(&data).unwrap();
+    let (offset, frame) = frames
+        .iter()
+        .find(|(_, f)| f.kind == nemoclaw_core::audit::frame::FrameKind::Checkpoint)
+        .unwrap();
+    let end = *offset as usize + frame.body.len() + 13;
+    std::fs::write(&log, &data[..end]).unwrap();
+    let key = KeyPair::from_seed("guard", &[5; 32]).unwrap();
+    let reopened = AuditLog::open(&log, AuditLogOptions::new(key.clone())).unwrap();
+    assert!(reopened.recovery().is_some());
+    reopened.close().unwrap();
+    let plain = nemoclaw(&["audit", "verify", s(&log), "--trust", s(&public)]);
+    assert_eq!(plain.status.code(), Some(0), "{plain:?}");
+    let out = with_anchor(&log);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("commits to 20 records but the log holds 8"),
+        "{stderr}"
+    );
+
+    // a fresh log made with the same key is not the anchored log
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let other = other_dir.join("audit.log");
+    let l = AuditLog::open(&other, AuditLogOptions::new(key)).unwrap();
+    l.append(&AuditEntry::builder().summary("x").build())
+        .unwrap();
+    l.close().unwrap();
+    let out = with_anchor(&other);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another log"));
+}

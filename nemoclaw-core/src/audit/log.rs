@@ -722,7 +722,7 @@ fn load_or_create(base: &Path, options: &AuditLogOptions) -> Result<LoadedState,
         }
         idx -= 1;
     }
-    let mut state = load_segment(&segments[idx], idx as u64, options)?;
+    let mut state = load_segment(&segments[idx], idx as u64)?;
     if idx < last {
         // finish the interrupted rotation: write the next segment's header
         let next = idx as u64 + 1;
@@ -789,7 +789,7 @@ fn torn_path(segment: &Path, offset: u64) -> PathBuf {
 }
 
 /// Replay one segment: check its header, chain and sequence; cut a torn tail.
-fn load_segment(path: &Path, n: u64, options: &AuditLogOptions) -> Result<LoadedState, AuditError> {
+fn load_segment(path: &Path, n: u64) -> Result<LoadedState, AuditError> {
     let data = fs::read(path).map_err(AuditError::io(path))?;
     let (frames, stop) = split_frames(&data)?;
     let Some(((_, header_frame), rest)) = frames.split_first() else {
@@ -806,10 +806,8 @@ fn load_segment(path: &Path, n: u64, options: &AuditLogOptions) -> Result<Loaded
     let mut tree = header.tree()?;
     let mut next_seq = header.first_seq;
     let mut last_hash = header.prev_hash;
-    let mut last_kind = FrameKind::Header;
     let mut closed = false;
     for (offset, frame) in rest {
-        last_kind = frame.kind;
         closed = false;
         let record = match frame.kind {
             FrameKind::Header => {
@@ -849,7 +847,6 @@ fn load_segment(path: &Path, n: u64, options: &AuditLogOptions) -> Result<Loaded
         last_hash = leaf;
         next_seq += 1;
     }
-    let _ = last_kind;
     let mut file_len = data.len() as u64;
     let mut recovery = None;
     match stop {
@@ -891,7 +888,6 @@ fn load_segment(path: &Path, n: u64, options: &AuditLogOptions) -> Result<Loaded
         }
         FrameStop::Clean => {}
     }
-    let _ = options;
     Ok(LoadedState {
         log_id: header.log_id,
         segment: n,

@@ -59,7 +59,8 @@ pub use log::{
     PendingAppend, RecoveryReport, SummaryRedactor,
 };
 pub use proof::{
-    prove_consistency, prove_inclusion, ConsistencyProof, InclusionProof, ProvenRecord,
+    latest_checkpoint, prove_consistency, prove_inclusion, ConsistencyProof, InclusionProof,
+    ProvenRecord,
 };
 pub use record::{genesis_hash, record_hash, Record, MAX_RECORD_BYTES};
 pub use signed::{

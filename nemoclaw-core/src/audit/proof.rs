@@ -246,6 +246,17 @@ pub fn prove_inclusion(paths: &[PathBuf], seq: u64) -> Result<InclusionProof, Au
     })
 }
 
+/// The latest signed checkpoint of a log (COSE_Sign1 bytes), for keeping
+/// outside the host as an anchor (see [`VerifyOptions::anchors`](super::VerifyOptions)).
+pub fn latest_checkpoint(paths: &[PathBuf]) -> Result<Vec<u8>, AuditError> {
+    let c = collect(paths, None)?;
+    c.checkpoints
+        .into_iter()
+        .max_by_key(|(cp, _)| cp.tree_size)
+        .map(|(_, bytes)| bytes)
+        .ok_or_else(|| AuditError::InvalidOption("the log has no checkpoint".into()))
+}
+
 /// Build a consistency proof from the checkpoint of tree size `old_size` to
 /// the checkpoint of `new_size` (the latest checkpoint when `None`).
 pub fn prove_consistency(

@@ -715,6 +715,120 @@ mod tests {
         assert!(Record::from_cbor(&trailing).is_err());
     }
 
+    fn arb_entry() -> impl proptest::strategy::Strategy<Value = AuditEntry> {
+        use proptest::prelude::*;
+        (
+            (
+                proptest::option::of((
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                    any::<[u8; 32]>(),
+                    ".{0,20}",
+                )),
+                any::<[u8; 32]>(),
+                ".{0,80}",
+                proptest::option::of(".{0,40}"),
+            ),
+            (
+                proptest::option::of((
+                    0u8..3,
+                    proptest::collection::vec("[a-z/-]{0,12}", 0..4),
+                    proptest::collection::vec(".{0,20}", 0..3),
+                )),
+                proptest::option::of((
+                    proptest::option::of(any::<i32>()),
+                    proptest::option::of(any::<i32>()),
+                    any::<bool>(),
+                    any::<u64>(),
+                    proptest::option::of(any::<u64>()),
+                )),
+                proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300)),
+                proptest::collection::vec((".{0,10}", any::<bool>(), any::<u64>()), 0..3),
+                proptest::collection::vec(("[a-z/.]{0,30}", 0usize..1000), 0..3),
+            ),
+        )
+            .prop_map(
+                |((actor, digest, summary, raw), (verdict, sandbox, cosig, reviews, paths))| {
+                    AuditEntry {
+                        actor: actor.map(|(token_cti, chain_hash, agent_id)| Actor {
+                            token_cti,
+                            chain_hash,
+                            agent_id,
+                        }),
+                        request_digest: digest,
+                        summary,
+                        raw_request: raw,
+                        actions: paths
+                            .into_iter()
+                            .map(|(path, end)| Action {
+                                verb: Verb::Write,
+                                resource: Resource::Path {
+                                    path,
+                                    glob: end % 2 == 0,
+                                },
+                                attrs: ActionAttrs {
+                                    recursive: end % 3 == 0,
+                                    ..ActionAttrs::default()
+                                },
+                                techniques: vec![],
+                                span: Span { start: 0, end },
+                            })
+                            .collect(),
+                        verdict: verdict.map(|(d, ids, reasons)| VerdictSummary {
+                            decision: Decision::from_u64(u64::from(d)).unwrap(),
+                            policy_ids: ids,
+                            reasons,
+                            policy_set_hash: digest,
+                        }),
+                        reviews: reviews
+                            .into_iter()
+                            .map(|(who, ok, t)| ReviewDecision {
+                                ticket: "t".into(),
+                                reviewer: who.clone(),
+                                outcome: if ok {
+                                    ReviewOutcome::Approve
+                                } else {
+                                    ReviewOutcome::Deny
+                                },
+                                time_ms: t,
+                                comment: ok.then_some(who),
+                            })
+                            .collect(),
+                        sandbox: sandbox.map(|(exit_code, signal, timed_out, wall_ms, cpu_ms)| {
+                            SandboxOutcome {
+                                exit_code,
+                                signal,
+                                timed_out,
+                                wall_ms,
+                                cpu_ms,
+                                max_rss_kib: None,
+                                refused: None,
+                            }
+                        }),
+                        agent_cosignature: cosig,
+                    }
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_record_round_trips_in_canonical_form(
+            entry in arb_entry(),
+            seq in proptest::prelude::any::<u64>(),
+            time in proptest::prelude::any::<u64>(),
+            prev in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            let record = Record { seq, time_ms: time, entry, prev_hash: prev };
+            let bytes = record.to_cbor().unwrap();
+            proptest::prop_assert_eq!(&Record::from_cbor(&bytes).unwrap(), &record);
+            let mut v: Value = ciborium::de::from_reader(bytes.as_slice()).unwrap();
+            canonicalize(&mut v).unwrap();
+            let mut again = Vec::new();
+            ciborium::ser::into_writer(&v, &mut again).unwrap();
+            proptest::prop_assert_eq!(again, bytes);
+        }
+    }
+
     #[test]
     fn garbage_refused() {
         for b in [&b""[..], b"\xa0", b"\x00", b"\xbf\xff", &[0x9f; 600]] {

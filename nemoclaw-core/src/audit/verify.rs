@@ -33,6 +33,11 @@ pub struct VerifyOptions {
     /// and a missing closing checkpoint become warnings, and records after
     /// the last checkpoint are reported as unsealed.
     pub allow_open: bool,
+    /// Checkpoints kept outside the log (exported earlier with
+    /// [`latest_checkpoint`](super::latest_checkpoint), signatures already
+    /// checked): the log must still hold their records unchanged. This is
+    /// what detects a log cut short or rewritten from scratch.
+    pub anchors: Vec<Checkpoint>,
 }
 
 impl VerifyOptions {
@@ -216,6 +221,25 @@ fn verify_into(
         verify_segment(path, i == last_index, options, &mut cursor, report)?;
         report.segments += 1;
     }
+    if let Some(a) = options
+        .anchors
+        .iter()
+        .filter(|a| a.tree_size > cursor.next_seq)
+        .max_by_key(|a| a.tree_size)
+    {
+        let (_, last) = &ordered[last_index];
+        let end = fs::metadata(last).map(|m| m.len()).unwrap_or(0);
+        return Err(fail(
+            last,
+            end,
+            Some(cursor.next_seq),
+            None,
+            AuditError::Truncated(format!(
+                "an anchored checkpoint commits to {} records but the log holds {}: records were removed",
+                a.tree_size, cursor.next_seq
+            )),
+        ));
+    }
     if let Some(from) = cursor.unsealed_from {
         let msg = format!(
             "records {from} to {} are not covered by a signed checkpoint",
@@ -261,6 +285,20 @@ fn verify_segment(
             cur.last_hash = header.prev_hash;
             cur.tree = header.tree().map_err(hfail)?;
             report.first_seq = header.first_seq;
+            for a in &options.anchors {
+                if a.log_id != header.log_id {
+                    return Err(hfail(AuditError::CheckpointMismatch(
+                        "an anchored checkpoint belongs to another log".into(),
+                    )));
+                }
+                if a.tree_size < header.first_seq {
+                    report.warnings.push(format!(
+                        "anchored checkpoint of tree size {} precedes the first segment given; not checked",
+                        a.tree_size
+                    ));
+                }
+            }
+            check_anchors(cur, options).map_err(hfail)?;
             if header.segment != 0 {
                 report.warnings.push(format!(
                     "verification starts at segment {} (record {}); earlier segments were not given",
@@ -402,6 +440,7 @@ fn verify_segment(
         cur.tree.push(leaf);
         cur.last_hash = leaf;
         cur.next_seq += 1;
+        check_anchors(cur, options).map_err(rfail)?;
         if header.mode == SigningMode::CheckpointsOnly && cur.unsealed_from.is_none() {
             cur.unsealed_from = Some(record.seq);
         }
@@ -460,6 +499,19 @@ fn verify_segment(
                     .into(),
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Compare the tree with every anchored checkpoint of its current size.
+fn check_anchors(cur: &Cursor, options: &VerifyOptions) -> Result<(), AuditError> {
+    for a in &options.anchors {
+        if a.tree_size == cur.next_seq && a.root != cur.tree.root() {
+            return Err(AuditError::CheckpointMismatch(format!(
+                "the first {} records do not match the anchored checkpoint: the log was rewritten",
+                a.tree_size
+            )));
+        }
     }
     Ok(())
 }
