@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod keygen;
+mod redact;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
 #[derive(Debug)]
@@ -55,6 +56,10 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Find and transform PII, secrets and proprietary code in text (stdin or JSON lines).
+    Redact(redact::RedactArgs),
+    /// Put pseudonymized originals back into a text (stdin) from a sealed vault.
+    Restore(redact::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Redact(args) => redact::run_redact(args),
+        Command::Restore(args) => redact::run_restore(args),
     };
     match result {
         Ok(code) => code,
