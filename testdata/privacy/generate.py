@@ -365,7 +365,7 @@ CODE = [
     "ssh-keys/deploy_key:\n{PRIVATE_KEY}\n",
     "AZURE_STORAGE_CONNECTION_STRING=\"{AZURE}\"",
     "headers = {{\"Authorization\": \"Bearer {JWT}\"}}\nresp = requests.get(url, headers=headers)",
-    "[database]\nhost = 10.0.0.5\nuser = admin\npassword = {PASSWORD}\n",
+    "[database]\nhost = {IPV4}\nuser = admin\npassword = {PASSWORD}\n",
     "git remote add origin {CRED_URL}\ngit push -u origin main",
     "OPENAI_API_KEY={API_KEY}\nMODEL=gpt-4o\nTEMPERATURE=0.2",
     "def notify():\n    send_mail(to=\"{EMAIL_ADDRESS}\", subject=\"build failed\")\n    # owner: {PERSON}",

@@ -36,15 +36,15 @@ pub fn has_any(window: &str, words: &[&str]) -> bool {
     words.iter().any(|w| window.contains(w))
 }
 
-/// Adjust a base score by context: `+boost` if a positive word is near,
-/// `-penalty` if a negative one is.
+/// Adjust a base score by context: `-0.4` if a negative word is near
+/// (negative words win), else `+0.35` if a positive one is.
 pub fn adjust(base: f32, window: &str, positive: &[&str], negative: &[&str]) -> f32 {
-    let mut score = base;
-    if has_any(window, positive) {
-        score += 0.35;
-    }
-    if has_any(window, negative) {
-        score -= 0.4;
-    }
+    let score = if has_any(window, negative) {
+        base - 0.4
+    } else if has_any(window, positive) {
+        base + 0.35
+    } else {
+        base
+    };
     score.clamp(0.0, 1.0)
 }

@@ -37,7 +37,7 @@ enum Rule {
 const RULES: &[(Rule, &str)] = &[
     (
         Rule::Email,
-        r"(?i)[a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?-u:\b)",
+        r"(?i)[\p{L}\p{N}][\p{L}\p{N}._%+\-]{0,63}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,24}",
     ),
     (
         Rule::Card,
@@ -74,7 +74,7 @@ const RULES: &[(Rule, &str)] = &[
     ),
     (
         Rule::Age,
-        r"(?i)(?-u:\b)(?:aged?:? ?[0-9]{1,3}|[0-9]{1,3}[ \-](?:years?|yrs?)[ \-]old|[0-9]{1,3} ?(?:y/o|yo))(?-u:\b)",
+        r"(?i)(?-u:\b)(?:aged?:? ?[0-9]{1,3}|[0-9]{1,3}[ \-](?:years?|yrs?)[ \-]old|[0-9]{1,3} ?(?:y/o|yo)|(?:turns|turned|turning) [0-9]{1,3})(?-u:\b)",
     ),
     (
         Rule::Zip,
@@ -100,20 +100,7 @@ const PHONE_WORDS: &[&str] = &[
     "number",
 ];
 const NOT_PHONE_WORDS: &[&str] = &[
-    "order",
-    "invoice",
-    "tracking",
-    "version",
-    "build",
-    "ticket",
-    "account no",
-    "id:",
-    "port",
-    "pid",
-    "size",
-    "bytes",
-    "ms",
-    "latency",
+    "order", "invoice", "tracking", "version", "build", "isbn", "serial",
 ];
 const CARD_WORDS: &[&str] = &[
     "card",
@@ -130,7 +117,7 @@ const CARD_NEG: &[&str] = &["order", "tracking", "invoice", "serial"];
 const SSN_WORDS: &[&str] = &["ssn", "social security", "social-security", "ss#", "ss #"];
 const ITIN_WORDS: &[&str] = &["itin", "taxpayer", "tax id", "tin"];
 const IBAN_WORDS: &[&str] = &["iban", "bank", "account", "transfer", "wire"];
-const IP_NEG: &[&str] = &["version", " v", "release", "oid", "snmp"];
+const IP_NEG: &[&str] = &["version", "release", "oid", "snmp"];
 const PASSPORT_WORDS: &[&str] = &["passport"];
 const DL_WORDS: &[&str] = &[
     "driver", "licence", "license", "dl#", "dl #", "dl no", "dln", "permis",
@@ -304,7 +291,7 @@ fn ssn_itin(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
         let score = context::adjust(base, &w, ITIN_WORDS, &[]);
         out.push(Span::new(s, e, labels::US_ITIN, score, "pattern"));
     } else if validators::ssn_valid(a, g, n) {
-        let neg: &[&str] = &["order", "invoice", "tracking", "phone", "tel", "isbn"];
+        let neg: &[&str] = &["order", "invoice", "tracking", "isbn"];
         let score = context::adjust(base, &w, SSN_WORDS, neg);
         out.push(Span::new(s, e, labels::US_SSN, score, "pattern"));
     }
@@ -508,6 +495,11 @@ mod tests {
             "jane.doe+x@example.co.uk"
         ));
         assert!(find("no at sign here").is_empty());
+        assert!(has(
+            "an jose.garcía@correo.es.",
+            "EMAIL_ADDRESS",
+            "jose.garcía@correo.es"
+        ));
     }
 
     #[test]
