@@ -166,8 +166,35 @@ impl PatternDetector {
     }
 
     fn run_rule(&self, rule: Rule, re: &Regex, text: &str, out: &mut Vec<Span>) {
+        // Phone candidates inside a card, SSN, ITIN, IBAN or IP address
+        // already found are not parsed again.
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        if rule == Rule::Phone {
+            taken = out
+                .iter()
+                .filter(|x| {
+                    x.score >= 0.5
+                        && matches!(
+                            x.label.as_ref(),
+                            labels::CREDIT_CARD
+                                | labels::US_SSN
+                                | labels::US_ITIN
+                                | labels::IBAN_CODE
+                                | labels::IP_ADDRESS
+                        )
+                })
+                .map(|x| (x.start, x.end))
+                .collect();
+            taken.sort_unstable();
+        }
         for m in re.find_iter(text) {
             let (s, e) = (m.start(), m.end());
+            if !taken.is_empty() {
+                let i = taken.partition_point(|&(a, _)| a <= s);
+                if i > 0 && taken[i - 1].1 >= e {
+                    continue;
+                }
+            }
             let t = m.as_str();
             match rule {
                 Rule::Email => email(text, s, e, t, out),
@@ -400,7 +427,19 @@ fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
             .iter()
             .any(|r| phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()))
     } else {
-        phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
+        // North American numbering plan shape first: 10 digits (after an
+        // optional country code 1), area and exchange codes start with 2-9.
+        // Only candidates of that shape pay for a full parse.
+        let d: Vec<u8> = t.bytes().filter(u8::is_ascii_digit).collect();
+        let d = if d.len() == 11 && d.first() == Some(&b'1') {
+            &d[1..]
+        } else {
+            &d[..]
+        };
+        d.len() == 10
+            && d[0] >= b'2'
+            && d[3] >= b'2'
+            && phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
     };
     if !valid {
         return;
