@@ -24,6 +24,7 @@ pub struct StreamRedactor<'a> {
     consumed: usize,
     spans: usize,
     peak: usize,
+    in_key: bool,
 }
 
 impl<'a> StreamRedactor<'a> {
@@ -39,6 +40,7 @@ impl<'a> StreamRedactor<'a> {
             consumed: 0,
             spans: 0,
             peak: 0,
+            in_key: false,
         }
     }
 
@@ -78,7 +80,32 @@ impl<'a> StreamRedactor<'a> {
     }
 
     fn process(&mut self, last: bool, session: &mut Session) -> Result<String, PrivacyError> {
+        // Inside a private key whose header was already redacted: everything
+        // up to and including its END line is key material.
+        let mut key_prefix = None;
+        if self.in_key {
+            match key_end(&self.buf) {
+                Some(end) => {
+                    self.in_key = false;
+                    key_prefix = Some(end);
+                }
+                None => {
+                    let cut = if last {
+                        self.buf.len()
+                    } else {
+                        floor_boundary(&self.buf, self.buf.len() - self.window)
+                    };
+                    self.buf.drain(..cut);
+                    self.consumed += cut;
+                    return Ok(String::new());
+                }
+            }
+        }
         let mut spans = self.redactor.analyze(&self.buf)?;
+        if let Some(end) = key_prefix {
+            spans.retain(|s| s.start >= end);
+            spans.insert(0, Span::new(0, end, labels::PRIVATE_KEY, 1.0, "secret"));
+        }
         let mut cut = if last {
             self.buf.len()
         } else {
@@ -88,15 +115,31 @@ impl<'a> StreamRedactor<'a> {
             if let Some(s) = spans.iter().find(|s| s.start < cut && s.end > cut) {
                 cut = s.start;
             }
+            // The rest of a redacted key always leaves in this round.
+            if let Some(end) = key_prefix {
+                cut = cut.max(end);
+            }
             if let Some(p) = unclosed_private_key(&self.buf) {
                 if self.buf.len() - p <= self.max_hold {
                     cut = cut.min(p);
                 } else if p < cut {
-                    // Held too long: redact from the header to the cut.
+                    // Held too long: redact from the header on, and keep
+                    // redacting until the END line arrives (fail closed).
                     spans.retain(|s| s.end <= p);
                     spans.push(Span::new(p, cut, labels::PRIVATE_KEY, 1.0, "secret"));
+                    self.in_key = true;
                 }
             }
+        } else if let Some(p) = unclosed_private_key(&self.buf) {
+            // Input ends inside a key: redact the rest.
+            spans.retain(|s| s.end <= p);
+            spans.push(Span::new(
+                p,
+                self.buf.len(),
+                labels::PRIVATE_KEY,
+                1.0,
+                "secret",
+            ));
         }
         spans.retain(|s| s.end <= cut);
         self.spans += spans.len();
@@ -106,6 +149,14 @@ impl<'a> StreamRedactor<'a> {
         self.consumed += cut;
         Ok(out)
     }
+}
+
+/// End of the first `-----END ... PRIVATE KEY...-----` line in `buf`.
+fn key_end(buf: &str) -> Option<usize> {
+    let p = buf.find("-----END")?;
+    let rest = buf.get(p + 8..)?;
+    let close = rest.find("-----")?;
+    Some(p + 8 + close + 5)
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
@@ -179,5 +230,32 @@ mod tests {
         out.push_str(&s.finish(&mut session).unwrap());
         assert!(!out.contains("MIIEvQ"), "key material leaked");
         assert!(out.contains("<PRIVATE_KEY>") && out.ends_with("bye"));
+    }
+
+    #[test]
+    fn oversized_private_key_is_redacted_whole() {
+        let r = Redactor::builder().build().unwrap();
+        let mut session = Session::ephemeral();
+        // 200 KB of key body: longer than the 64 KiB hold.
+        let body = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo".repeat(6000);
+        let input = format!("head\n-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\ntail ana@example.org");
+        let mut s = StreamRedactor::new(&r, 1024);
+        let mut out = String::new();
+        for chunk in input.as_bytes().chunks(4096) {
+            out.push_str(
+                &s.push(std::str::from_utf8(chunk).unwrap(), &mut session)
+                    .unwrap(),
+            );
+        }
+        assert!(s.peak_buffered() < 64 * 1024 + 8192);
+        out.push_str(&s.finish(&mut session).unwrap());
+        assert!(!out.contains("QUJDREVG"), "key material leaked");
+        assert!(!out.contains("-----END"), "key trailer leaked");
+        assert!(out.starts_with("head\n<PRIVATE_KEY>"));
+        assert!(
+            out.ends_with("tail <EMAIL_ADDRESS>"),
+            "{}",
+            &out[out.len().saturating_sub(80)..]
+        );
     }
 }
