@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod intent_cmd;
 mod keygen;
+mod redact;
 mod sandbox;
 mod token;
 
@@ -71,6 +72,10 @@ enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Inspect the Intent Parser: the actions a request would perform.
     Intent(intent_cmd::Args),
+    /// Find and transform PII, secrets and proprietary code in text (stdin or JSON lines).
+    Redact(redact::RedactArgs),
+    /// Put pseudonymized originals back into a text (stdin) from a sealed vault.
+    Restore(redact::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         Command::Run(args) => sandbox::run(*args),
         Command::Sandbox(args) => sandbox::sandbox(args),
         Command::Intent(args) => intent_cmd::run(args),
+        Command::Redact(args) => redact::run_redact(args),
+        Command::Restore(args) => redact::run_restore(args),
     };
     match result {
         Ok(code) => code,

@@ -94,6 +94,22 @@ pub enum ErrorCode {
     // guard codes continue here
 
     // ---- privacy (600-699) ----
+    /// A privacy detector, dictionary, codebase or operator configuration is invalid.
+    PrivacyConfigInvalid = 600,
+    /// The privacy router's Cedar schema or policies do not parse or validate.
+    PrivacyPolicyInvalid = 601,
+    /// A pseudonym vault does not decrypt: wrong key, wrong session or tampered bytes.
+    PrivacyVaultDecrypt = 602,
+    /// A pseudonym vault's bytes are not well-formed.
+    PrivacyVaultMalformed = 603,
+    /// The differential-privacy budget of an identity is spent.
+    PrivacyBudgetExhausted = 604,
+    /// A key has the wrong length or encoding.
+    PrivacyKeyInvalid = 605,
+    /// A request to redact or route is malformed (for example a chat message list).
+    PrivacyRequestInvalid = 606,
+    /// A detector failed while analysing text.
+    PrivacyDetectorFailed = 607,
     // privacy codes continue here
 
     // ---- sandbox (700-799) ----
@@ -154,6 +170,14 @@ impl ErrorCode {
             // intent names continue here
             // policy names continue here
             // guard names continue here
+            ErrorCode::PrivacyConfigInvalid => "privacy_config_invalid",
+            ErrorCode::PrivacyPolicyInvalid => "privacy_policy_invalid",
+            ErrorCode::PrivacyVaultDecrypt => "privacy_vault_decrypt",
+            ErrorCode::PrivacyVaultMalformed => "privacy_vault_malformed",
+            ErrorCode::PrivacyBudgetExhausted => "privacy_budget_exhausted",
+            ErrorCode::PrivacyKeyInvalid => "privacy_key_invalid",
+            ErrorCode::PrivacyRequestInvalid => "privacy_request_invalid",
+            ErrorCode::PrivacyDetectorFailed => "privacy_detector_failed",
             // privacy names continue here
             ErrorCode::SandboxProtectionUnavailable => "sandbox_protection_unavailable",
             ErrorCode::SandboxInvalidProfile => "sandbox_invalid_profile",

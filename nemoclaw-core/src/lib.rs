@@ -12,6 +12,8 @@ pub mod error;
 pub mod identity;
 #[forbid(unsafe_code)]
 pub mod intent;
+#[forbid(unsafe_code)]
+pub mod privacy;
 #[allow(unsafe_code)]
 pub mod sandbox;
 

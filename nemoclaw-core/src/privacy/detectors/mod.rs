@@ -1,0 +1,36 @@
+//! Detectors: each finds candidate spans in a text; the [`crate::privacy::Redactor`]
+//! runs them all and merges their spans.
+
+use std::fmt;
+
+use super::{PrivacyError, Span};
+
+pub mod code;
+pub mod context;
+pub mod dictionary;
+// When `privacy::ner` (feature `ner`) is merged, enable the NER detector:
+// #[cfg(feature = "ner")]
+// pub mod ner;
+pub mod patterns;
+pub mod secrets;
+pub mod validators;
+
+pub use code::{CodeFingerprints, CodeMatch};
+pub use dictionary::{Dictionary, DictionaryBuilder};
+pub use patterns::PatternDetector;
+pub use secrets::SecretDetector;
+
+/// One detector in the pipeline. Implementations must be cheap to share
+/// (`Send + Sync`) and must never panic on any input.
+pub trait Detector: Send + Sync + fmt::Debug {
+    /// The short name reported in each span's `detector` field.
+    fn name(&self) -> &'static str;
+
+    /// Append the candidate spans found in `text` to `out`. Spans are byte
+    /// ranges on char boundaries; they may overlap, the redactor merges them.
+    fn detect(&self, text: &str, out: &mut Vec<Span>) -> Result<(), PrivacyError>;
+
+    /// Labels this detector can produce (used to skip it when the caller
+    /// asked only for other labels).
+    fn labels(&self) -> &[&'static str];
+}
