@@ -68,6 +68,12 @@ pub enum ErrorCode {
     // guard codes continue here
 
     // ---- privacy (600-699) ----
+    /// The NER model files were not found where they were looked for.
+    NerModelNotFound = 680,
+    /// The NER model files are malformed or of an unsupported kind.
+    NerModelInvalid = 681,
+    /// NER tokenization or inference failed.
+    NerInference = 682,
     // privacy codes continue here
 
     // ---- sandbox (700-799) ----
@@ -105,6 +111,9 @@ impl ErrorCode {
             // intent names continue here
             // policy names continue here
             // guard names continue here
+            ErrorCode::NerModelNotFound => "ner_model_not_found",
+            ErrorCode::NerModelInvalid => "ner_model_invalid",
+            ErrorCode::NerInference => "ner_inference",
             // privacy names continue here
             // sandbox names continue here
         }

@@ -3,5 +3,6 @@
 pub mod error;
 pub mod identity;
 pub mod intent;
+pub mod privacy;
 
 pub use error::ErrorCode;
