@@ -30,7 +30,7 @@ def main() -> int:
         base = f.read()
     for chars in (100, 1000, 10000):
         text = base[:chars]
-        runs = 50 if chars >= 10000 else 200
+        runs = {100: 200, 1000: 50}.get(chars, 10)
         for _ in range(5):
             ref.predict(text)
         times = []

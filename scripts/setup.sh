@@ -50,5 +50,10 @@ PY
     || { echo "setup: checksum mismatch in $NER_DIR (removed)" >&2; rm -rf "$NER_DIR"; exit 1; }
   echo "setup: NER model installed in $NER_DIR"
 fi
+# Optional: what scripts/ner_compare.py, scripts/make_tiny_ner.py and
+# scripts/bench_ner_onnxruntime.py need (not needed by the tests).
+if [ "${NEMOCLAW_SETUP_NER_COMPARE:-0}" = 1 ]; then
+  python3 -m pip install --quiet onnxruntime tokenizers numpy safetensors
+fi
 
 echo "setup: ok"

@@ -2,8 +2,8 @@
 //! `testdata/privacy/ner_bench.txt`), the default model, quantized (`Q4_0`)
 //! and dequantized (`f32`). One thread: run with `RAYON_NUM_THREADS=1`.
 //! `scripts/bench_ner_onnxruntime.py` times onnxruntime on the same model file
-//! and texts. Besides criterion's figures, prints p50/p99 over 200 calls
-//! (50 for 10,000 characters) per case.
+//! and texts. Besides criterion's figures, prints p50/p99 over 200, 50 and
+//! 10 calls for the three lengths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: bench harness
 
 use std::path::Path;
@@ -36,7 +36,10 @@ fn bench(c: &mut Criterion) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/privacy/ner_bench.txt"),
     )
     .expect("bench text");
-    let model = match NerModel::load_default() {
+    let model = match NerModel::load_default_with(NerConfig {
+        quantized: true,
+        ..NerConfig::default()
+    }) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("SKIPPED ner bench: {e}");
@@ -58,6 +61,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("ner");
     for chars in [100usize, 1_000, 10_000] {
         let text = prefix(&base, chars);
+        group.sample_size(if chars >= 10_000 { 10 } else { 20 });
         group.bench_with_input(BenchmarkId::new("q4_0", chars), text, |b, t| {
             b.iter(|| model.predict(t).unwrap())
         });
@@ -70,7 +74,11 @@ fn bench(c: &mut Criterion) {
     group.finish();
     for chars in [100usize, 1_000, 10_000] {
         let text = prefix(&base, chars);
-        let runs = if chars >= 10_000 { 50 } else { 200 };
+        let runs = match chars {
+            100 => 200,
+            1_000 => 50,
+            _ => 10,
+        };
         let (p50, p99) = percentiles(&model, text, runs);
         println!(
             "ner q4_0 {chars} chars: p50 {:.3} ms, p99 {:.3} ms",
