@@ -117,9 +117,21 @@ fn build_redactor(args: &RedactArgs) -> Result<Redactor, PrivacyError> {
     if let Some(dir) = &args.codebase {
         b = b.codebase(CodeFingerprints::builder().add_dir(dir)?.build());
     }
-    // The NER detector joins here when the `ner` feature is merged; until
-    // then `--no-ner` is accepted and changes nothing.
-    let _ = args.no_ner;
+    // NER is on unless `--no-ner`: a missing model is an error naming where
+    // it was looked for, never a silent run with less protection.
+    #[cfg(feature = "ner")]
+    if !args.no_ner {
+        b = b.detector(std::sync::Arc::new(
+            nemoclaw_core::privacy::detectors::NerDetector::load_default()?,
+        ));
+    }
+    #[cfg(not(feature = "ner"))]
+    if !args.no_ner {
+        return Err(PrivacyError::Detector {
+            detector: "ner".into(),
+            reason: "this build has no NER (cargo feature `ner`); pass `--no-ner` to run the other detectors".into(),
+        });
+    }
     let redactor = b.build()?;
     // Warm up lazily loaded tables (phone metadata) so the first line's
     // latency is not skewed.

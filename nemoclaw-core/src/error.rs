@@ -110,6 +110,12 @@ pub enum ErrorCode {
     PrivacyRequestInvalid = 606,
     /// A detector failed while analysing text.
     PrivacyDetectorFailed = 607,
+    /// The NER model files were not found where they were looked for.
+    NerModelNotFound = 680,
+    /// The NER model files are malformed or of an unsupported kind.
+    NerModelInvalid = 681,
+    /// NER tokenization or inference failed.
+    NerInference = 682,
     // privacy codes continue here
 
     // ---- sandbox (700-799) ----
@@ -178,6 +184,9 @@ impl ErrorCode {
             ErrorCode::PrivacyKeyInvalid => "privacy_key_invalid",
             ErrorCode::PrivacyRequestInvalid => "privacy_request_invalid",
             ErrorCode::PrivacyDetectorFailed => "privacy_detector_failed",
+            ErrorCode::NerModelNotFound => "ner_model_not_found",
+            ErrorCode::NerModelInvalid => "ner_model_invalid",
+            ErrorCode::NerInference => "ner_inference",
             // privacy names continue here
             ErrorCode::SandboxProtectionUnavailable => "sandbox_protection_unavailable",
             ErrorCode::SandboxInvalidProfile => "sandbox_invalid_profile",

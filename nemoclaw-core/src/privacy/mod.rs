@@ -23,6 +23,8 @@
 pub mod detectors;
 pub mod dp;
 mod error;
+#[cfg(feature = "ner")]
+pub mod ner;
 pub mod offsets;
 pub mod operators;
 pub mod redactor;

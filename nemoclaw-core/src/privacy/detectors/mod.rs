@@ -8,15 +8,16 @@ use super::{PrivacyError, Span};
 pub mod code;
 pub mod context;
 pub mod dictionary;
-// When `privacy::ner` (feature `ner`) is merged, enable the NER detector:
-// #[cfg(feature = "ner")]
-// pub mod ner;
+#[cfg(feature = "ner")]
+pub mod ner;
 pub mod patterns;
 pub mod secrets;
 pub mod validators;
 
 pub use code::{CodeFingerprints, CodeMatch};
 pub use dictionary::{Dictionary, DictionaryBuilder};
+#[cfg(feature = "ner")]
+pub use ner::NerDetector;
 pub use patterns::PatternDetector;
 pub use secrets::SecretDetector;
 

@@ -1,7 +1,4 @@
 //! The Candle NER model as one more [`Detector`] (`detector: "ner"`).
-//!
-//! Declared in `detectors/mod.rs` under `#[cfg(feature = "ner")]` once the
-//! `privacy::ner` module is merged.
 
 use std::borrow::Cow;
 
