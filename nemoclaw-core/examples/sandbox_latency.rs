@@ -1,6 +1,6 @@
 //! Spawn-to-exit latency of `/bin/true`: plain spawn, bubblewrap
 //! (`bwrap --unshare-all --ro-bind / / /bin/true`) and the NemoClaw sandbox
-//! with and without cgroup limits, interleaved in one process so every
+//! with and without cgroup limits, cold and warm-started, interleaved in one process so every
 //! variant sees the same machine state. Prints p50/p99 per variant.
 //!
 //! `cargo run --release -p nemoclaw-core --example sandbox_latency -- [ITERATIONS]`
@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(300);
     let ws = std::env::temp_dir();
     let full = Sandbox::prepare(&SandboxProfile::builder().workspace(&ws).build()?)?;
+    let warm = Sandbox::prepare(&SandboxProfile::builder().workspace(&ws).build()?)?.warm_start();
     let lean = Sandbox::prepare(
         &SandboxProfile::builder()
             .workspace(&ws)
@@ -48,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         };
 
-    let mut times: [Vec<Duration>; 4] = Default::default();
+    let mut times: [Vec<Duration>; 6] = Default::default();
     // Warm-up.
     for _ in 0..10 {
         plain()?;
@@ -57,6 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         sandbox(&full)?;
         sandbox(&lean)?;
+        sandbox(&warm)?;
+        while !warm.is_warm() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
     }
     for _ in 0..iterations {
         let t = Instant::now();
@@ -73,6 +78,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         sandbox(&lean)?;
         times[3].push(t.elapsed());
+        let t = Instant::now();
+        sandbox(&warm)?;
+        times[4].push(t.elapsed());
+        // The next spare is made in the background after a warm run: wait
+        // for it, so its fork and cgroup join never overlap another
+        // variant's measurement (reported as the refill time).
+        let t = Instant::now();
+        while !warm.is_warm() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        times[5].push(t.elapsed());
     }
     let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
         v.sort();
@@ -84,8 +100,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bwrap --unshare-all --ro-bind / / /bin/true",
         "nemoclaw sandbox, default profile (cgroup memory+pids+freezer)",
         "nemoclaw sandbox, no cgroups",
+        "nemoclaw sandbox, default profile, warm start (keeper joined ahead)",
+        "  warm start: refill of the next spare, in the background after a run",
     ];
-    let mut p50s = [0.0; 4];
+    let mut p50s = [0.0; 6];
     println!("iterations: {iterations}");
     for (i, name) in names.iter().enumerate() {
         if times[i].is_empty() {
@@ -105,9 +123,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if p50s[1] > 0.0 {
         println!(
-            "nemoclaw / bwrap (p50): default {:.2}x, no cgroups {:.2}x",
+            "nemoclaw / bwrap (p50): default {:.2}x, no cgroups {:.2}x, default warm {:.2}x",
             p50s[2] / p50s[1],
-            p50s[3] / p50s[1]
+            p50s[3] / p50s[1],
+            p50s[4] / p50s[1]
         );
     }
     Ok(())
