@@ -813,9 +813,23 @@ fn warm_start_applies_the_same_limits_run_after_run() {
         print(made, failed, flush=True)\n\
         os._exit(0)\n";
     let mut counts = Vec::new();
-    for prepared in [Sandbox::prepare(&p).unwrap(), warm.clone(), warm.clone()] {
-        // Give the spare time to be ready, so the warm path is what runs.
-        std::thread::sleep(Duration::from_millis(300));
+    // Where the v2 freezer exists (here), the warm path is what runs.
+    let v2_freezer = Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists()
+        || Path::new("/sys/fs/cgroup/cgroup.procs").exists();
+    let wait_warm = |prepared: &nemoclaw_core::sandbox::PreparedSandbox| {
+        let t = std::time::Instant::now();
+        while !prepared.is_warm() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(prepared.is_warm() || !v2_freezer, "no warm keeper");
+    };
+    for (i, prepared) in [Sandbox::prepare(&p).unwrap(), warm.clone(), warm.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            wait_warm(&prepared);
+        }
         let out = prepared
             .run(&["/usr/bin/python3", "-c", code], b"")
             .unwrap();
@@ -832,7 +846,7 @@ fn warm_start_applies_the_same_limits_run_after_run() {
     assert_eq!(counts[0], counts[1], "cold and warm starts differ");
     assert_eq!(counts[1], counts[2]);
     // The memory limit holds on a warm start.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_warm(&warm);
     let out = warm
         .run(
             &[
@@ -849,7 +863,7 @@ fn warm_start_applies_the_same_limits_run_after_run() {
         .iter()
         .any(|v| matches!(v, Violation::Memory { .. })));
     // Protections read back from inside, and freeze/thaw/kill work.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_warm(&warm);
     let out = warm
         .run(
             &[
