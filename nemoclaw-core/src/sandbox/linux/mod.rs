@@ -82,6 +82,26 @@ struct WarmSlot {
     filling: AtomicBool,
     /// A warm start is not possible here: every run starts cold.
     failed: AtomicBool,
+    /// The refill in progress, joined when the last handle drops (so a
+    /// process ending right after its last run leaves no cgroup behind).
+    refill: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for PreparedSandbox {
+    fn drop(&mut self) {
+        let Some(slot) = &self.warm else { return };
+        // The last handle (the refill thread holds the other reference).
+        if Arc::strong_count(slot) <= 2 {
+            let handle = slot
+                .refill
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+    }
 }
 
 /// A keeper forked with its cgroups and pipes (the caller's ends).
@@ -241,6 +261,7 @@ impl PreparedSandbox {
             hierarchies: Arc::clone(&self.hierarchies),
             warm: None,
         };
+        let handle_slot = Arc::clone(slot);
         let slot = Arc::clone(slot);
         let started = std::thread::Builder::new()
             .name("nemoclaw-warm".into())
@@ -257,10 +278,14 @@ impl PreparedSandbox {
                 }
                 slot.filling.store(false, Ordering::Release);
             });
-        if started.is_err() {
-            if let Some(slot) = &self.warm {
-                slot.filling.store(false, Ordering::Release);
+        match started {
+            Ok(h) => {
+                *handle_slot
+                    .refill
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(h);
             }
+            Err(_) => handle_slot.filling.store(false, Ordering::Release),
         }
     }
 
