@@ -1,9 +1,9 @@
 //! Spawn-to-exit latency of `/bin/true`: plain spawn, bubblewrap
 //! (`bwrap --unshare-all --ro-bind / / /bin/true`) and the NemoClaw sandbox
-//! with and without cgroup limits, interleaved in one process so every
+//! with and without cgroup limits, cold and warm-started, interleaved in one process so every
 //! variant sees the same machine state. Prints p50/p99 per variant.
 //!
-//! `cargo run --release -p nemoclaw-core --example sandbox_latency -- [ITERATIONS]`
+//! `cargo run --release -p nemoclaw-core --example sandbox_latency -- [ITERATIONS] [cold]`
 
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,8 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(300);
+    // `cold`: leave the warm-start variant out. Its background refill joins
+    // cgroups between iterations, which can leave the kernel's rcu_sync
+    // active and spare the cold default profile its grace period.
+    let with_warm = std::env::args().nth(2).as_deref() != Some("cold");
     let ws = std::env::temp_dir();
     let full = Sandbox::prepare(&SandboxProfile::builder().workspace(&ws).build()?)?;
+    let warm = Sandbox::prepare(&SandboxProfile::builder().workspace(&ws).build()?)?.warm_start();
     let lean = Sandbox::prepare(
         &SandboxProfile::builder()
             .workspace(&ws)
@@ -48,7 +53,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         };
 
-    let mut times: [Vec<Duration>; 4] = Default::default();
+    let wait_warm =
+        |p: &nemoclaw_core::sandbox::PreparedSandbox| -> Result<(), Box<dyn std::error::Error>> {
+            let t = Instant::now();
+            while !p.is_warm() {
+                if t.elapsed() > Duration::from_secs(5) {
+                    return Err("no warm keeper after 5 s (warm start unavailable here?)".into());
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Ok(())
+        };
+    let mut times: [Vec<Duration>; 6] = Default::default();
     // Warm-up.
     for _ in 0..10 {
         plain()?;
@@ -57,6 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         sandbox(&full)?;
         sandbox(&lean)?;
+        if with_warm {
+            sandbox(&warm)?;
+            wait_warm(&warm)?;
+        }
     }
     for _ in 0..iterations {
         let t = Instant::now();
@@ -73,6 +93,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         sandbox(&lean)?;
         times[3].push(t.elapsed());
+        if with_warm {
+            let t = Instant::now();
+            sandbox(&warm)?;
+            times[4].push(t.elapsed());
+            // The next spare is made in the background after a warm run:
+            // wait for it, so its fork and cgroup join never overlap another
+            // variant's measurement (reported as the refill time).
+            let t = Instant::now();
+            wait_warm(&warm)?;
+            times[5].push(t.elapsed());
+        }
     }
     let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
         v.sort();
@@ -84,12 +115,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bwrap --unshare-all --ro-bind / / /bin/true",
         "nemoclaw sandbox, default profile (cgroup memory+pids+freezer)",
         "nemoclaw sandbox, no cgroups",
+        "nemoclaw sandbox, default profile, warm start (keeper joined ahead)",
+        "  warm start: refill of the next spare, in the background after a run",
     ];
-    let mut p50s = [0.0; 4];
+    let mut p50s = [0.0; 6];
     println!("iterations: {iterations}");
     for (i, name) in names.iter().enumerate() {
         if times[i].is_empty() {
-            println!("{name}: not measured (bwrap missing)");
+            println!("{name}: not measured");
             continue;
         }
         let p50 = pct(&mut times[i], 0.50);
@@ -105,9 +138,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if p50s[1] > 0.0 {
         println!(
-            "nemoclaw / bwrap (p50): default {:.2}x, no cgroups {:.2}x",
+            "nemoclaw / bwrap (p50): default {:.2}x, no cgroups {:.2}x, default warm {:.2}x",
             p50s[2] / p50s[1],
-            p50s[3] / p50s[1]
+            p50s[3] / p50s[1],
+            p50s[4] / p50s[1]
         );
     }
     Ok(())

@@ -785,3 +785,105 @@ fn cpu_time_and_cpu_bandwidth_limits() {
         out.usage
     );
 }
+
+#[test]
+fn warm_start_applies_the_same_limits_run_after_run() {
+    if !cgroup_available(Protection::CgroupPids) || !cgroup_available(Protection::CgroupMemory) {
+        return;
+    }
+    let ws = workspace();
+    let p = base(ws.path())
+        .pids(Some(16))
+        .memory(Some(64 << 20))
+        .wall_time(Some(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    let warm = Sandbox::prepare(&p).unwrap().warm_start();
+    // The pids limit counts the same processes as a cold start: the keeper
+    // waiting in the cgroup is not the sandbox's to spend.
+    let code = "import os, time\n\
+        made = failed = 0\n\
+        for i in range(100):\n\
+        \x20   try:\n\
+        \x20       if os.fork() == 0:\n\
+        \x20           time.sleep(2); os._exit(0)\n\
+        \x20       made += 1\n\
+        \x20   except OSError:\n\
+        \x20       failed += 1\n\
+        print(made, failed, flush=True)\n\
+        os._exit(0)\n";
+    let mut counts = Vec::new();
+    // Where the v2 freezer exists (here), the warm path is what runs.
+    let v2_freezer = Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists()
+        || Path::new("/sys/fs/cgroup/cgroup.procs").exists();
+    let wait_warm = |prepared: &nemoclaw_core::sandbox::PreparedSandbox| {
+        let t = std::time::Instant::now();
+        while !prepared.is_warm() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(prepared.is_warm() || !v2_freezer, "no warm keeper");
+    };
+    for (i, prepared) in [Sandbox::prepare(&p).unwrap(), warm.clone(), warm.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            wait_warm(&prepared);
+        }
+        let out = prepared
+            .run(&["/usr/bin/python3", "-c", code], b"")
+            .unwrap();
+        let s = ok(&out);
+        counts.push(s.clone());
+        assert!(out
+            .violations
+            .iter()
+            .any(|v| matches!(v, Violation::Pids { limit: 16, refused } if *refused > 0)));
+        for protection in [Protection::CgroupPids, Protection::CgroupMemory] {
+            assert!(out.applied.contains(&protection), "{protection:?}");
+        }
+    }
+    assert_eq!(counts[0], counts[1], "cold and warm starts differ");
+    assert_eq!(counts[1], counts[2]);
+    // The memory limit holds on a warm start.
+    wait_warm(&warm);
+    let out = warm
+        .run(
+            &[
+                "/usr/bin/python3",
+                "-c",
+                "b = bytearray(256 << 20); print('survived')",
+            ],
+            b"",
+        )
+        .unwrap();
+    assert!(!text(&out.stdout).contains("survived"));
+    assert!(out
+        .violations
+        .iter()
+        .any(|v| matches!(v, Violation::Memory { .. })));
+    // Protections read back from inside, and freeze/thaw/kill work.
+    wait_warm(&warm);
+    let out = warm
+        .run(
+            &[
+                "/bin/sh",
+                "-c",
+                "grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status",
+            ],
+            b"",
+        )
+        .unwrap();
+    let s = ok(&out);
+    assert!(
+        s.contains("Seccomp:\t2") && s.contains("NoNewPrivs:\t1"),
+        "{s}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let running = warm.spawn(&["/bin/sleep", "30"]).unwrap();
+    running.freeze().unwrap();
+    running.thaw().unwrap();
+    running.kill().unwrap();
+    let out = running.wait().unwrap();
+    assert!(out.violations.contains(&Violation::Killed));
+}

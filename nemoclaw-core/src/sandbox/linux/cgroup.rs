@@ -269,6 +269,9 @@ impl Freezer {
 #[derive(Debug, Default)]
 pub(crate) struct SandboxCgroups {
     dirs: Vec<PathBuf>,
+    /// The sandbox's cgroup v2 directory, if it has one (at most one: every
+    /// v2 controller lives in the same directory).
+    v2_dir: Option<PathBuf>,
     memory: Option<Place>,
     pids: Option<Place>,
     pub(crate) freezer: Option<Freezer>,
@@ -284,10 +287,13 @@ pub(crate) struct CgroupRefusal {
 impl SandboxCgroups {
     /// Creates the cgroups and writes the limits. With `best_effort`,
     /// protections that cannot be applied are returned as skipped.
+    /// `keeper_inside`: the keeper joins the v1 cgroups too (a warm start),
+    /// so the pids limit counts one more process.
     pub(crate) fn create(
         hier: &Hierarchies,
         req: CgroupRequest,
         best_effort: bool,
+        keeper_inside: bool,
         skipped: &mut Vec<CgroupRefusal>,
     ) -> Result<Self, CgroupRefusal> {
         let mut cg = SandboxCgroups::default();
@@ -330,6 +336,11 @@ impl SandboxCgroups {
         if let Some(max) = req.pids {
             let r = cg
                 .limit(hier, &name, "pids", |p| {
+                    let max = if keeper_inside && !p.v2 {
+                        max.saturating_add(1)
+                    } else {
+                        max
+                    };
                     write(p, "pids.max", &max.to_string())
                 })
                 .map(|p| cg.pids = Some(p));
@@ -377,6 +388,9 @@ impl SandboxCgroups {
         if !self.dirs.contains(&dir) {
             fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
             self.dirs.push(dir.clone());
+            if place.v2 {
+                self.v2_dir = Some(dir.clone());
+            }
         }
         Ok(Place { dir, v2: place.v2 })
     }
@@ -394,22 +408,53 @@ impl SandboxCgroups {
         Ok(own)
     }
 
-    /// Moves `pid` (the sandbox's pid 1, before it starts the command)
-    /// into every cgroup of this sandbox.
-    pub(crate) fn join(&self, pid: i32) -> Result<(), CgroupRefusal> {
+    /// The v2 directory, opened for `clone3(CLONE_INTO_CGROUP)`.
+    pub(crate) fn open_v2_dir(&self) -> Result<Option<std::os::fd::OwnedFd>, CgroupRefusal> {
+        let Some(dir) = &self.v2_dir else {
+            return Ok(None);
+        };
+        rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map(Some)
+        .map_err(|e| CgroupRefusal {
+            protection: self.protection_of(dir),
+            reason: format!("cannot open `{}`: {e}", dir.display()),
+        })
+    }
+
+    /// Whether the freezer is a v1 one (which a warm keeper cannot use: it
+    /// would freeze the keeper with the sandbox).
+    pub(crate) fn freezer_is_v1(&self) -> bool {
+        matches!(self.freezer, Some(Freezer::V1(_)))
+    }
+
+    fn protection_of(&self, dir: &Path) -> Protection {
+        if self.memory.as_ref().is_some_and(|p| p.dir == dir) {
+            Protection::CgroupMemory
+        } else if self.pids.as_ref().is_some_and(|p| p.dir == dir) {
+            Protection::CgroupPids
+        } else if matches!(&self.freezer, Some(Freezer::V1(d) | Freezer::V2(d)) if d == dir) {
+            Protection::CgroupFreezer
+        } else {
+            Protection::CgroupCpu
+        }
+    }
+
+    /// Moves `pid` into every cgroup of this sandbox (with `skip_v2`, every
+    /// v1 one: the v2 directory is entered by `CLONE_INTO_CGROUP`).
+    pub(crate) fn join(&self, pid: i32, skip_v2: bool) -> Result<(), CgroupRefusal> {
         for dir in &self.dirs {
+            if skip_v2 && self.v2_dir.as_ref() == Some(dir) {
+                continue;
+            }
             let procs = dir.join("cgroup.procs");
             if let Err(e) = fs::write(&procs, pid.to_string()) {
-                let protection = if self.memory.as_ref().is_some_and(|p| &p.dir == dir) {
-                    Protection::CgroupMemory
-                } else if self.pids.as_ref().is_some_and(|p| &p.dir == dir) {
-                    Protection::CgroupPids
-                } else if matches!(&self.freezer, Some(Freezer::V1(d) | Freezer::V2(d)) if d == dir)
-                {
-                    Protection::CgroupFreezer
-                } else {
-                    Protection::CgroupCpu
-                };
+                let protection = self.protection_of(dir);
                 return Err(CgroupRefusal {
                     protection,
                     reason: format!("cannot move the sandbox into `{}`: {e}", procs.display()),
@@ -422,6 +467,11 @@ impl SandboxCgroups {
     /// True when no cgroup was created (nothing to join).
     pub(crate) fn is_empty(&self) -> bool {
         self.dirs.is_empty()
+    }
+
+    /// True when every cgroup is the v2 one (entered at clone: no join).
+    pub(crate) fn only_v2(&self) -> bool {
+        self.dirs.iter().all(|d| self.v2_dir.as_ref() == Some(d))
     }
 
     /// Peak memory in bytes, if measured.

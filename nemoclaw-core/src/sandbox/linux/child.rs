@@ -57,7 +57,31 @@ pub(crate) struct ChildFds {
     pub lifeline_r: RawFd,
     /// The parent writes one byte here once pid 1 has joined the cgroups.
     pub joined_r: RawFd,
+    /// A warm keeper reads its command here (-1: the command is known).
+    pub go_r: RawFd,
+    /// A cgroup v2 directory pid 1 is created in with `CLONE_INTO_CGROUP`
+    /// (-1: none).
+    pub into_cgroup: RawFd,
 }
+
+/// `struct clone_args` of `clone3(2)` up to `cgroup` (`CLONE_ARGS_SIZE_VER2`).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// A failed step and its errno.
 #[derive(Debug, Clone, Copy)]
@@ -114,6 +138,101 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Closes every descriptor from 3 up except `keep` (negative entries are
+/// ignored).
+fn close_all_except(keep: &[RawFd]) -> StepResult {
+    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd >= 0).collect();
+    keep.sort_unstable();
+    let mut next: libc::c_uint = 3;
+    for fd in keep {
+        let fd = fd as libc::c_uint;
+        if fd > next {
+            // SAFETY: closes descriptors in [next, fd-1], none of which this
+            // process needs; other threads do not exist after fork.
+            check(SetupStep::CloseFds, unsafe {
+                libc::close_range(next, fd - 1, 0)
+            })?;
+        }
+        next = next.max(fd + 1);
+    }
+    // SAFETY: as above, everything above the highest kept descriptor.
+    check(SetupStep::CloseFds, unsafe {
+        libc::close_range(next, libc::c_uint::MAX, 0)
+    })?;
+    Ok(())
+}
+
+/// Reads exactly `buf.len()` bytes; false on EOF or error.
+fn read_full(fd: RawFd, buf: &mut [u8]) -> bool {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: reads into the live remainder of `buf`.
+        let n = unsafe { libc::read(fd, buf[done..].as_mut_ptr().cast(), buf.len() - done) };
+        if n < 0 && last_errno() == libc::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return false;
+        }
+        done += n as usize;
+    }
+    true
+}
+
+fn read_strings(fd: RawFd, count: usize) -> Option<Vec<CString>> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut len = [0u8; 4];
+        if !read_full(fd, &mut len) {
+            return None;
+        }
+        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+        if !read_full(fd, &mut bytes) {
+            return None;
+        }
+        out.push(CString::new(bytes).ok()?);
+    }
+    Some(out)
+}
+
+/// A warm keeper: forked and joined to its cgroups ahead of time, it
+/// holds nothing of the caller but its own descriptors and waits for its
+/// command (argv, then the exec candidates), then goes on as [`keeper`].
+/// The caller closing the pipe instead ends it.
+pub(crate) fn warm_keeper(plan: &Plan, mut run: RunPlan, fds: ChildFds) -> ! {
+    if close_all_except(&[
+        fds.stdin,
+        fds.stdout,
+        fds.stderr,
+        fds.setup_w,
+        fds.report_w,
+        fds.lifeline_r,
+        fds.joined_r,
+        fds.go_r,
+        fds.into_cgroup,
+    ])
+    .is_err()
+    {
+        exit_now(126);
+    }
+    let mut counts = [0u8; 8];
+    if !read_full(fds.go_r, &mut counts) {
+        exit_now(0);
+    }
+    let argc = u32::from_le_bytes([counts[0], counts[1], counts[2], counts[3]]) as usize;
+    let candc = u32::from_le_bytes([counts[4], counts[5], counts[6], counts[7]]) as usize;
+    let (Some(argv), Some(candidates)) =
+        (read_strings(fds.go_r, argc), read_strings(fds.go_r, candc))
+    else {
+        exit_now(0);
+    };
+    run.argv = argv;
+    run.exec_candidates = candidates;
+    // SAFETY: closing a descriptor this process no longer needs.
+    unsafe { libc::close(fds.go_r) };
+    keeper(plan, &run, ChildFds { go_r: -1, ..fds })
+}
+
 /// The keeper: joins the cgroups, unshares every namespace, maps ids, forks
 /// the sandbox's pid 1, then waits for it (killing the tree on timeout or
 /// when the caller goes away) and reports its status. Never returns.
@@ -152,24 +271,13 @@ fn keeper_setup(
         check(SetupStep::Stdio, unsafe { libc::dup2(from, to) })?;
     }
     // Close every inherited descriptor except ours.
-    let mut keep = [fds.setup_w, fds.report_w, fds.lifeline_r, fds.joined_r];
-    keep.sort_unstable();
-    let mut next: libc::c_uint = 3;
-    for fd in keep {
-        let fd = fd as libc::c_uint;
-        if fd > next {
-            // SAFETY: closes descriptors in [next, fd-1], none of which this
-            // process needs; other threads do not exist after fork.
-            check(SetupStep::CloseFds, unsafe {
-                libc::close_range(next, fd - 1, 0)
-            })?;
-        }
-        next = fd + 1;
-    }
-    // SAFETY: as above, everything above the highest kept descriptor.
-    check(SetupStep::CloseFds, unsafe {
-        libc::close_range(next, libc::c_uint::MAX, 0)
-    })?;
+    close_all_except(&[
+        fds.setup_w,
+        fds.report_w,
+        fds.lifeline_r,
+        fds.joined_r,
+        fds.into_cgroup,
+    ])?;
 
     // The freezer file, opened while we still hold the caller's
     // credentials: on a timeout we thaw the tree so the kill lands (a
@@ -234,13 +342,44 @@ fn keeper_setup(
         )?;
     }
 
-    // SAFETY: this process is single-threaded; the child only runs
-    // `pid1`, which ends in execve or _exit.
-    let pid = unsafe { libc::fork() };
+    let pid = if fds.into_cgroup >= 0 {
+        // Born in its cgroup v2: no migration (which waits for an RCU grace
+        // period) and never a moment outside it.
+        let args = CloneArgs {
+            flags: CLONE_INTO_CGROUP,
+            exit_signal: libc::SIGCHLD as u64,
+            cgroup: fds.into_cgroup as u64,
+            ..CloneArgs::default()
+        };
+        // SAFETY: clone3 without CLONE_VM or a new stack behaves as fork:
+        // the child gets a copy of this single-threaded process (no lock of
+        // another thread can be held) and only runs `pid1`, which ends in
+        // execve or _exit. glibc's cached thread id is stale in the child;
+        // pid 1 never uses it (no raise, no pthread calls).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_clone3,
+                &args as *const CloneArgs,
+                std::mem::size_of::<CloneArgs>(),
+            )
+        };
+        if r < 0 {
+            return Err(fail(SetupStep::CgroupJoin, last_errno()));
+        }
+        r as libc::pid_t
+    } else {
+        // SAFETY: this process is single-threaded; the child only runs
+        // `pid1`, which ends in execve or _exit.
+        unsafe { libc::fork() }
+    };
     if pid < 0 {
         return Err(fail(SetupStep::Fork, last_errno()));
     }
     if pid == 0 {
+        if fds.into_cgroup >= 0 {
+            // SAFETY: closing a descriptor this process no longer needs.
+            unsafe { libc::close(fds.into_cgroup) };
+        }
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pid1(plan, run, fds)));
         let e = match result {
@@ -252,6 +391,10 @@ fn keeper_setup(
             &Record::new(RecordKind::Error, e.step as i64, e.errno.into()),
         );
         exit_now(127);
+    }
+    if fds.into_cgroup >= 0 {
+        // SAFETY: closing a descriptor this process no longer needs.
+        unsafe { libc::close(fds.into_cgroup) };
     }
     Ok((pid, thaw_fd))
 }

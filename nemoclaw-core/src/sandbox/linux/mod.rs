@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,7 @@ impl Sandbox {
         Ok(PreparedSandbox {
             plan: Arc::new(plan::build(profile)?),
             hierarchies: Arc::new(Hierarchies::discover()),
+            warm: None,
         })
     }
 
@@ -70,6 +72,85 @@ impl Sandbox {
 pub struct PreparedSandbox {
     plan: Arc<Plan>,
     hierarchies: Arc<Hierarchies>,
+    warm: Option<Arc<WarmSlot>>,
+}
+
+/// The spare keeper of a warm-started [`PreparedSandbox`].
+#[derive(Debug, Default)]
+struct WarmSlot {
+    spare: Mutex<Option<Spare>>,
+    filling: AtomicBool,
+    /// A warm start is not possible here: every run starts cold.
+    failed: AtomicBool,
+    /// The refill in progress, joined when the last handle drops (so a
+    /// process ending right after its last run leaves no cgroup behind).
+    refill: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for PreparedSandbox {
+    fn drop(&mut self) {
+        let Some(slot) = &self.warm else { return };
+        // The last handle (the refill thread holds the other reference).
+        if Arc::strong_count(slot) <= 2 {
+            let handle = slot
+                .refill
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// A keeper forked with its cgroups and pipes (the caller's ends).
+#[derive(Debug)]
+struct Launched {
+    keeper_pid: i32,
+    cgroups: SandboxCgroups,
+    applied: Vec<Protection>,
+    skipped: Vec<Skipped>,
+    stdin_w: OwnedFd,
+    stdout_r: OwnedFd,
+    stderr_r: OwnedFd,
+    setup_r: OwnedFd,
+    report_r: OwnedFd,
+    lifeline_w: OwnedFd,
+    joined_w: OwnedFd,
+    /// A warm keeper's command pipe.
+    go_w: Option<File>,
+    /// Whether the caller moves pid 1 into (v1) cgroups.
+    join_pid1: bool,
+    /// Whether pid 1 is cloned into the v2 cgroup.
+    into_used: bool,
+    started: Instant,
+}
+
+/// A warm keeper not yet used; dropping it ends the keeper and removes its
+/// cgroups.
+#[derive(Debug)]
+struct Spare(Option<Launched>);
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        if let Some(l) = self.0.take() {
+            let pid = l.keeper_pid;
+            // Its command pipe closing ends a waiting keeper; SIGKILL ends
+            // one in any other state (our unreaped child: no pid reuse).
+            drop(l.go_w);
+            // SAFETY: signal and wait for our own unreaped child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                let mut status = 0;
+                while libc::waitpid(pid, &mut status, 0) < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                }
+            }
+            // The cgroups are removed as `l.cgroups` drops.
+        }
+    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), SandboxError> {
@@ -120,8 +201,16 @@ impl PreparedSandbox {
     }
 
     /// Runs `argv` to completion; see [`Sandbox::run`].
+    /// With a warm start, the next spare is prepared once this run has
+    /// ended, off its critical path.
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S], stdin: &[u8]) -> Result<Outcome, SandboxError> {
-        let mut running = self.spawn(argv)?;
+        let outcome = self.run_once(argv, stdin);
+        self.refill();
+        outcome
+    }
+
+    fn run_once<S: AsRef<OsStr>>(&self, argv: &[S], stdin: &[u8]) -> Result<Outcome, SandboxError> {
+        let mut running = self.start(argv)?;
         // Empty input: close the pipe now so the command sees EOF.
         let writer = match running.stdin.take() {
             Some(mut pipe) if !stdin.is_empty() => {
@@ -149,25 +238,68 @@ impl PreparedSandbox {
         Ok(outcome)
     }
 
-    /// Starts `argv`; see [`Sandbox::spawn`].
-    pub fn spawn<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<RunningSandbox, SandboxError> {
-        let plan = &self.plan;
-        let Some(first) = argv.first() else {
-            return Err(SandboxError::InvalidProfile("empty command".into()));
-        };
-        let argv_c = argv
-            .iter()
-            .map(|a| {
-                CString::new(a.as_ref().as_bytes()).map_err(|_| {
-                    SandboxError::InvalidProfile(format!(
-                        "argument `{}` contains a NUL byte",
-                        a.as_ref().to_string_lossy()
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let exec_candidates = plan::exec_candidates(plan, first.as_ref())?;
+    /// Keeps one keeper forked and joined to fresh cgroups ahead of the next
+    /// run (a warm start): the cgroup migration, which waits for an RCU
+    /// grace period, is then paid between runs instead of at the start.
+    /// Used when the profile's cgroups allow it (no v1 freezer, the
+    /// caller's own ids); otherwise every run starts cold. The spare is a
+    /// fork of the caller that holds only its own descriptors; it ends when
+    /// this value (and its clones) is dropped.
+    pub fn warm_start(mut self) -> Self {
+        self.warm = Some(Arc::new(WarmSlot::default()));
+        self.refill();
+        self
+    }
 
+    fn refill(&self) {
+        let Some(slot) = &self.warm else { return };
+        if slot.failed.load(Ordering::Relaxed) || slot.filling.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let launcher = PreparedSandbox {
+            plan: Arc::clone(&self.plan),
+            hierarchies: Arc::clone(&self.hierarchies),
+            warm: None,
+        };
+        let handle_slot = Arc::clone(slot);
+        let slot = Arc::clone(slot);
+        let started = std::thread::Builder::new()
+            .name("nemoclaw-warm".into())
+            .spawn(move || {
+                match launcher.launch(None) {
+                    Ok(l) => {
+                        *slot
+                            .spare
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some(Spare(Some(l)));
+                    }
+                    Err(_) => slot.failed.store(true, Ordering::Relaxed),
+                }
+                slot.filling.store(false, Ordering::Release);
+            });
+        match started {
+            Ok(h) => {
+                *handle_slot
+                    .refill
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(h);
+            }
+            Err(_) => handle_slot.filling.store(false, Ordering::Release),
+        }
+    }
+
+    /// Creates the cgroups and pipes and forks a keeper: for `Some(run)`
+    /// one that starts at once, for `None` a warm one that waits for its
+    /// command and is joined to its (v1) cgroups here.
+    fn launch(&self, cold_run: Option<RunPlan>) -> Result<Launched, SandboxError> {
+        let plan = &self.plan;
+        let warm = cold_run.is_none();
+        if warm && plan.parent_maps {
+            return Err(SandboxError::InvalidProfile(
+                "a warm start needs the caller's own ids".into(),
+            ));
+        }
         let mut skipped: Vec<Skipped> = plan.skipped.clone();
         let mut applied = plan.applied.clone();
         let mut cg_skipped = Vec::new();
@@ -175,9 +307,15 @@ impl PreparedSandbox {
             &self.hierarchies,
             plan.cgroups,
             plan.best_effort,
+            warm,
             &mut cg_skipped,
         )
         .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
+        if warm && cgroups.freezer_is_v1() {
+            return Err(SandboxError::InvalidProfile(
+                "a warm start needs a cgroup v2 freezer".into(),
+            ));
+        }
         for (wanted, protection) in [
             (plan.cgroups.memory.is_some(), Protection::CgroupMemory),
             (plan.cgroups.pids.is_some(), Protection::CgroupPids),
@@ -207,13 +345,30 @@ impl PreparedSandbox {
             }
             None => None,
         };
-        let run = RunPlan {
-            argv: argv_c,
-            exec_candidates,
-            thaw,
-            wall: plan.limits.wall_time,
-            await_join: !cgroups.is_empty(),
+        // Pid 1 is created inside the v2 cgroup (clone3 CLONE_INTO_CGROUP),
+        // unless the keeper takes other host ids, which may not write there.
+        let into = if plan.parent_maps {
+            None
+        } else {
+            cgroups
+                .open_v2_dir()
+                .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?
         };
+        let join_pid1 = !warm
+            && if into.is_some() {
+                !cgroups.only_v2()
+            } else {
+                !cgroups.is_empty()
+            };
+        let mut run = cold_run.unwrap_or(RunPlan {
+            argv: Vec::new(),
+            exec_candidates: Vec::new(),
+            thaw: None,
+            wall: plan.limits.wall_time,
+            await_join: false,
+        });
+        run.thaw = thaw;
+        run.await_join = join_pid1;
 
         let (stdin_r, stdin_w) = pipe()?;
         let (stdout_r, stdout_w) = pipe()?;
@@ -222,6 +377,7 @@ impl PreparedSandbox {
         let (report_r, report_w) = pipe()?;
         let (lifeline_r, lifeline_w) = pipe()?;
         let (joined_r, joined_w) = pipe()?;
+        let go = if warm { Some(pipe()?) } else { None };
         // Copies at 10 and above so dup2 onto 0..2 never clobbers them.
         let child_side = [
             high_fd(&stdin_r)?,
@@ -232,9 +388,15 @@ impl PreparedSandbox {
             high_fd(&lifeline_r)?,
             high_fd(&joined_r)?,
         ];
+        let go_r = go.as_ref().map(|(r, _)| high_fd(r)).transpose()?;
+        let into_fd = into.as_ref().map(high_fd).transpose()?;
         drop((
-            stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r,
+            stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r, into,
         ));
+        let go_w = go.map(|(r, w)| {
+            drop(r);
+            File::from(w)
+        });
         let fds = ChildFds {
             stdin: child_side[0].as_raw_fd(),
             stdout: child_side[1].as_raw_fd(),
@@ -243,25 +405,166 @@ impl PreparedSandbox {
             report_w: child_side[4].as_raw_fd(),
             lifeline_r: child_side[5].as_raw_fd(),
             joined_r: child_side[6].as_raw_fd(),
+            go_r: go_r.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            into_cgroup: into_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
         };
 
         let started = Instant::now();
         // SAFETY: glibc's fork resets the allocator's locks in the child,
-        // which then only runs `child::keeper` (no locks of other threads,
-        // no return into this function: it ends in `_exit`).
+        // which then only runs `child::keeper` or `child::warm_keeper` (no
+        // locks of other threads, no return into this function: both end
+        // in `_exit`).
         let keeper_pid = unsafe { libc::fork() };
         if keeper_pid < 0 {
             return Err(SandboxError::io("fork", std::io::Error::last_os_error()));
         }
         if keeper_pid == 0 {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                child::keeper(plan, &run, fds)
+                if warm {
+                    child::warm_keeper(plan, run, fds)
+                } else {
+                    child::keeper(plan, &run, fds)
+                }
             }));
             // SAFETY: leave without running the parent's destructors.
             unsafe { libc::_exit(125) };
         }
-        drop(child_side);
+        drop((child_side, go_r, into_fd));
+        let launched = Launched {
+            keeper_pid,
+            cgroups,
+            applied,
+            skipped,
+            stdin_w,
+            stdout_r,
+            stderr_r,
+            setup_r,
+            report_r,
+            lifeline_w,
+            joined_w,
+            go_w,
+            join_pid1,
+            into_used: fds.into_cgroup >= 0,
+            started,
+        };
+        if warm {
+            // The keeper joins the v1 cgroups now, ahead of its command; its
+            // children (pid 1 and the command) are born there.
+            let mut spare = Spare(Some(launched));
+            if let Some(l) = spare.0.as_ref() {
+                l.cgroups
+                    .join(keeper_pid, true)
+                    .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
+            }
+            return spare.0.take().ok_or_else(|| SandboxError::Setup {
+                step: "warm-start".into(),
+                reason: "lost the warm keeper".into(),
+            });
+        }
+        Ok(launched)
+    }
 
+    /// Starts `argv`; see [`Sandbox::spawn`]. With a warm start, the next
+    /// spare is prepared at once.
+    pub fn spawn<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<RunningSandbox, SandboxError> {
+        let running = self.start(argv);
+        self.refill();
+        running
+    }
+
+    fn start<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<RunningSandbox, SandboxError> {
+        let plan = &self.plan;
+        let Some(first) = argv.first() else {
+            return Err(SandboxError::InvalidProfile("empty command".into()));
+        };
+        let argv_c = argv
+            .iter()
+            .map(|a| {
+                CString::new(a.as_ref().as_bytes()).map_err(|_| {
+                    SandboxError::InvalidProfile(format!(
+                        "argument `{}` contains a NUL byte",
+                        a.as_ref().to_string_lossy()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let exec_candidates = plan::exec_candidates(plan, first.as_ref())?;
+
+        let spare = self.warm.as_ref().and_then(|w| {
+            w.spare
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+        });
+        let cold = |argv: Vec<CString>, exec_candidates: Vec<CString>| {
+            self.launch(Some(RunPlan {
+                argv,
+                exec_candidates,
+                thaw: None,
+                wall: plan.limits.wall_time,
+                await_join: false,
+            }))
+        };
+        let launched = match spare.and_then(|mut s| s.0.take()) {
+            Some(mut l) => {
+                let mut msg = Vec::new();
+                for n in [argv_c.len(), exec_candidates.len()] {
+                    msg.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+                }
+                for s in argv_c.iter().chain(&exec_candidates) {
+                    let b = s.as_bytes();
+                    msg.extend_from_slice(
+                        &u32::try_from(b.len()).unwrap_or(u32::MAX).to_le_bytes(),
+                    );
+                    msg.extend_from_slice(b);
+                }
+                let sent = l.go_w.as_mut().map(|go| go.write_all(&msg));
+                l.started = Instant::now();
+                if let Some(Ok(())) = sent {
+                    l.go_w = None;
+                    l
+                } else {
+                    // The spare is gone (killed from outside): end it and
+                    // start cold.
+                    drop(Spare(Some(l)));
+                    cold(argv_c, exec_candidates)?
+                }
+            }
+            None => cold(argv_c, exec_candidates)?,
+        };
+        self.drive(launched, first.as_ref())
+    }
+
+    /// Whether a warm keeper is ready for the next run.
+    pub fn is_warm(&self) -> bool {
+        self.warm.as_ref().is_some_and(|w| {
+            w.spare
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_some()
+        })
+    }
+
+    /// Follows the keeper's set-up reports until the command has started.
+    fn drive(&self, l: Launched, first: &OsStr) -> Result<RunningSandbox, SandboxError> {
+        let plan = &self.plan;
+        let Launched {
+            keeper_pid,
+            cgroups,
+            applied,
+            mut skipped,
+            stdin_w,
+            stdout_r,
+            stderr_r,
+            setup_r,
+            report_r,
+            lifeline_w,
+            joined_w,
+            go_w: _,
+            join_pid1,
+            into_used,
+            started,
+        } = l;
         // Read the set-up reports until the sandbox has exec'd (EOF).
         let mut setup = File::from(setup_r);
         let mut pid1: Option<i32> = None;
@@ -282,8 +585,8 @@ impl PreparedSandbox {
                     // closes unwritten and pid 1 gives up.
                     if let Some(fd) = joined_w.take() {
                         let joined = match pid1 {
-                            Some(p) => cgroups.join(p),
-                            None => Ok(()),
+                            Some(p) if join_pid1 => cgroups.join(p, into_used),
+                            _ => Ok(()),
                         };
                         match joined {
                             Ok(()) => {
@@ -354,7 +657,7 @@ impl PreparedSandbox {
             let reason = std::io::Error::from_raw_os_error(errno).to_string();
             return Err(match (step, step.protection()) {
                 (SetupStep::Exec, _) => SandboxError::Exec {
-                    command: first.as_ref().to_string_lossy().into_owned(),
+                    command: first.to_string_lossy().into_owned(),
                     reason,
                 },
                 (_, Some(protection))
