@@ -4,11 +4,19 @@
 //! audit broken, action denied), 2 usage or input error with a one-line
 //! message on stderr.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
+mod check;
 mod keygen;
+mod policy;
+mod review;
+mod sandbox;
+mod token;
 
 /// A failure a subcommand reports: its exit code and one line for stderr.
 #[derive(Debug)]
@@ -55,6 +63,20 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 key pair as COSE_Key files.
     Keygen(keygen::Args),
+    /// Agentic Identity Tokens: issue, delegate, inspect, verify, prove.
+    Token(token::Args),
+    /// Verify, show and prove signed audit logs.
+    Audit(audit::Args),
+    /// Run a command in the sandbox; the exit status is the command's.
+    Run(Box<sandbox::RunArgs>),
+    /// Sandbox diagnostics (`doctor`).
+    Sandbox(sandbox::SandboxArgs),
+    /// Judge a request (or `--jsonl` batch) against a policy pack.
+    Check(Box<check::Args>),
+    /// Validate, test and diff policy packs.
+    Policy(policy::Args),
+    /// Review escalation tickets: list, show, approve, deny.
+    Review(review::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +90,13 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
+        Command::Token(args) => token::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Run(args) => sandbox::run(*args),
+        Command::Sandbox(args) => sandbox::sandbox(args),
+        Command::Check(args) => check::run(*args),
+        Command::Policy(args) => policy::run(args),
+        Command::Review(args) => review::run(args),
     };
     match result {
         Ok(code) => code,

@@ -53,12 +53,38 @@ pub enum ErrorCode {
     ScopeInvalid = 110,
     /// A key file is malformed or of the wrong kind.
     KeyInvalid = 111,
+    /// A delegated token is inconsistent with its parent (issuer, depth, origin).
+    TokenChainInvalid = 112,
     // identity codes continue here
 
     // ---- audit (200-299) ----
+    /// A log frame is damaged: bad marker, length or checksum.
+    AuditFrameCorrupt = 200,
+    /// A record, checkpoint or segment header does not decode.
+    AuditRecordMalformed = 201,
+    /// A record, checkpoint or header signature does not verify.
+    AuditBadSignature = 202,
+    /// The log is signed by a key that is not trusted.
+    AuditUntrustedKey = 203,
+    /// The hash chain is broken: a record is missing, duplicated, reordered or altered.
+    AuditChainBroken = 204,
+    /// A checkpoint's tree size or Merkle root does not match the records.
+    AuditCheckpointMismatch = 205,
+    /// The log is truncated: torn tail, no closing checkpoint, or records not covered by one.
+    AuditTruncated = 206,
+    /// The log is closed or its writer failed; nothing more can be appended.
+    AuditLogClosed = 207,
+    /// An inclusion or consistency proof does not verify.
+    AuditProofInvalid = 208,
+    /// Another writer holds the log.
+    AuditLocked = 209,
+    /// A sink (JSON lines, callback) failed to take a record.
+    AuditSinkFailed = 210,
     // audit codes continue here
 
     // ---- intent (300-399) ----
+    /// An intent request (tool call, file operation) is malformed.
+    IntentInvalidRequest = 300,
     // intent codes continue here
 
     // ---- policy (400-499) ----
@@ -95,6 +121,16 @@ pub enum ErrorCode {
     // privacy codes continue here
 
     // ---- sandbox (700-799) ----
+    /// A protection the profile asks for cannot be applied here.
+    SandboxProtectionUnavailable = 700,
+    /// The sandbox profile or command is not valid.
+    SandboxInvalidProfile = 701,
+    /// Setting up the sandbox failed.
+    SandboxSetupFailed = 702,
+    /// The command could not be executed inside the sandbox.
+    SandboxExecFailed = 703,
+    /// freeze, thaw or kill failed.
+    SandboxControlFailed = 704,
     // sandbox codes continue here
 }
 
@@ -124,8 +160,21 @@ impl ErrorCode {
             ErrorCode::TokenProofOfPossession => "token_proof_of_possession",
             ErrorCode::ScopeInvalid => "scope_invalid",
             ErrorCode::KeyInvalid => "key_invalid",
+            ErrorCode::TokenChainInvalid => "token_chain_invalid",
             // identity names continue here
+            ErrorCode::AuditFrameCorrupt => "audit_frame_corrupt",
+            ErrorCode::AuditRecordMalformed => "audit_record_malformed",
+            ErrorCode::AuditBadSignature => "audit_bad_signature",
+            ErrorCode::AuditUntrustedKey => "audit_untrusted_key",
+            ErrorCode::AuditChainBroken => "audit_chain_broken",
+            ErrorCode::AuditCheckpointMismatch => "audit_checkpoint_mismatch",
+            ErrorCode::AuditTruncated => "audit_truncated",
+            ErrorCode::AuditLogClosed => "audit_log_closed",
+            ErrorCode::AuditProofInvalid => "audit_proof_invalid",
+            ErrorCode::AuditLocked => "audit_locked",
+            ErrorCode::AuditSinkFailed => "audit_sink_failed",
             // audit names continue here
+            ErrorCode::IntentInvalidRequest => "intent_invalid_request",
             // intent names continue here
             ErrorCode::PolicyParse => "policy_parse",
             ErrorCode::PolicySchema => "policy_schema",
@@ -142,6 +191,11 @@ impl ErrorCode {
             ErrorCode::ReviewRefused => "review_refused",
             // guard names continue here
             // privacy names continue here
+            ErrorCode::SandboxProtectionUnavailable => "sandbox_protection_unavailable",
+            ErrorCode::SandboxInvalidProfile => "sandbox_invalid_profile",
+            ErrorCode::SandboxSetupFailed => "sandbox_setup_failed",
+            ErrorCode::SandboxExecFailed => "sandbox_exec_failed",
+            ErrorCode::SandboxControlFailed => "sandbox_control_failed",
             // sandbox names continue here
         }
     }

@@ -35,42 +35,12 @@ pub use error::GuardError;
 pub use review::{PolicyReviewer, Reviewer};
 pub use ticket::{Review, ReviewDecision, ReviewerKey, Ticket, TicketState, TicketStore};
 
+use crate::audit::{Actor, AuditEntry, AuditSink, ReviewOutcome, VerdictSummary};
 use crate::identity::PublicKey;
-use crate::intent::Intent;
-use crate::policy::{Agent, Decision, EntityProvider, Environment, PackSource, PolicyEngine, Verdict};
-
-/// What the Guard hands the audit trail for every check.
-#[derive(Debug)]
-pub struct CheckEvent<'a> {
-    /// Who asked.
-    pub agent: &'a Agent,
-    /// SHA-256 of the exact request bytes.
-    pub request_digest: [u8; 32],
-    /// The request bytes (record them only when the user opted in).
-    pub request: &'a [u8],
-    /// The verdict, naming the policy-set hash.
-    pub verdict: &'a Verdict,
-    /// Time spent in the check.
-    pub latency: Duration,
-}
-
-/// What the Guard hands the audit trail for every review decision.
-#[derive(Debug)]
-pub struct ReviewEvent<'a> {
-    /// The ticket, with its state after the decision.
-    pub ticket: &'a Ticket,
-    /// The decision (signed when the reviewer has a key).
-    pub review: &'a Review,
-}
-
-/// Where the Guard records checks and reviews. A failing record turns the
-/// verdict into deny (the Guard fails closed).
-pub trait AuditHook: Send + Sync {
-    /// Records one check.
-    fn check(&self, event: &CheckEvent<'_>) -> Result<(), String>;
-    /// Records one review decision.
-    fn review(&self, event: &ReviewEvent<'_>) -> Result<(), String>;
-}
+use crate::intent::{Intent, ParseContext, Request};
+use crate::policy::{
+    describe_resource, Agent, Decision, EntityProvider, Environment, PackSource, PolicyEngine, Verdict,
+};
 
 /// Freezes and resumes the process tree of a running sandbox while a ticket
 /// is pending (cgroup freezer or SIGSTOP; see the sandbox module).
@@ -108,12 +78,13 @@ pub struct GuardBuilder {
     engine: Option<PolicyEngine>,
     env: Option<Environment>,
     provider: Option<Arc<dyn EntityProvider>>,
-    audit: Option<Arc<dyn AuditHook>>,
+    audit: Option<Arc<dyn AuditSink>>,
     tickets: Option<Arc<TicketStore>>,
     reviewers: Vec<Arc<dyn Reviewer>>,
     reviewer_keys: Vec<PublicKey>,
     quorum: u32,
     ticket_ttl: Option<Duration>,
+    record_raw: bool,
 }
 
 impl std::fmt::Debug for GuardBuilder {
@@ -159,9 +130,17 @@ impl GuardBuilder {
         self
     }
 
-    /// The audit hook: every check and review is recorded.
-    pub fn audit(mut self, hook: Arc<dyn AuditHook>) -> Self {
-        self.audit = Some(hook);
+    /// The audit sink: every check and review decision is recorded. A
+    /// failing record turns the verdict into deny (fail closed).
+    pub fn audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// Store the raw request in audit records (off by default: records
+    /// carry its digest and a summary of the parsed actions).
+    pub fn audit_raw_requests(mut self, on: bool) -> Self {
+        self.record_raw = on;
         self
     }
 
@@ -220,8 +199,11 @@ impl GuardBuilder {
                 Environment::new(&cwd.display().to_string(), &home)
             }
         };
+        let parse_ctx = ParseContext::builder().cwd(env.cwd.clone()).home(env.home.clone()).build();
         Ok(Guard {
             engine: ArcSwap::from_pointee(engine),
+            parse_ctx,
+            record_raw: self.record_raw,
             env,
             provider: self.provider,
             audit: self.audit,
@@ -239,8 +221,10 @@ impl GuardBuilder {
 pub struct Guard {
     engine: ArcSwap<PolicyEngine>,
     env: Environment,
+    parse_ctx: ParseContext,
+    record_raw: bool,
     provider: Option<Arc<dyn EntityProvider>>,
-    audit: Option<Arc<dyn AuditHook>>,
+    audit: Option<Arc<dyn AuditSink>>,
     tickets: Option<Arc<TicketStore>>,
     reviewers: Vec<Arc<dyn Reviewer>>,
     reviewer_keys: Vec<PublicKey>,
@@ -295,6 +279,37 @@ impl Guard {
         Ok(hash)
     }
 
+    /// Parses a request (shell text, argv, tool call, HTTP, file operation)
+    /// and judges every action it would perform. Never fails: internal
+    /// faults yield deny. Escalations open a ticket; every check is audited
+    /// when a sink is set.
+    pub fn check(&self, agent: &Agent, request: &Request) -> Verdict {
+        let bytes = request_bytes(request);
+        let intent = match catch_unwind(AssertUnwindSafe(|| crate::intent::parse(request, &self.parse_ctx))) {
+            Ok(i) => i,
+            Err(_) => {
+                let mut v = Verdict::fault(self.engine.load().hash().clone(), "internal fault while parsing; refused");
+                self.record_check(agent, &bytes, &Intent::default(), &mut v, Instant::now());
+                return v;
+            }
+        };
+        self.check_intent_in(agent, &bytes, &intent, &self.env)
+    }
+
+    /// Like [`Guard::check`] with another working directory (paths are
+    /// resolved against it; the workspace and home stay the Guard's).
+    pub fn check_in(&self, agent: &Agent, request: &Request, cwd: &str) -> Verdict {
+        let mut ctx = self.parse_ctx.clone();
+        ctx.cwd = cwd.to_owned();
+        let env = Environment {
+            cwd: ctx.cwd.clone(),
+            ..self.env.clone()
+        };
+        let bytes = request_bytes(request);
+        let intent = crate::intent::parse(request, &ctx);
+        self.check_intent_in(agent, &bytes, &intent, &env)
+    }
+
     /// Judges an already parsed request in the Guard's environment.
     pub fn check_intent(&self, agent: &Agent, request: &[u8], intent: &Intent) -> Verdict {
         self.check_intent_in(agent, request, intent, &self.env)
@@ -310,20 +325,27 @@ impl Guard {
             .unwrap_or_else(|_| Verdict::fault(engine.hash().clone(), "internal fault while deciding; refused"));
         let digest: [u8; 32] = Sha256::digest(request).into();
         self.finish(agent, request, digest, env, &mut verdict);
-        if let Some(audit) = &self.audit {
-            let event = CheckEvent {
-                agent,
-                request_digest: digest,
-                request,
-                verdict: &verdict,
-                latency: start.elapsed(),
-            };
-            if let Err(e) = audit.check(&event) {
-                verdict.decision = Decision::Deny;
-                verdict.fault = Some(format!("audit record failed, refused: {e}"));
-            }
-        }
+        self.record_check(agent, request, intent, &mut verdict, start);
         verdict
+    }
+
+    fn record_check(&self, agent: &Agent, request: &[u8], intent: &Intent, verdict: &mut Verdict, _start: Instant) {
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        let mut entry = AuditEntry::builder()
+            .request(request)
+            .actor(actor(agent))
+            .summary(summary(intent))
+            .actions(intent.actions.clone())
+            .verdict(verdict_summary(verdict));
+        if self.record_raw {
+            entry = entry.raw_request(String::from_utf8_lossy(request).into_owned());
+        }
+        if let Err(e) = audit.record(&entry.build()) {
+            verdict.decision = Decision::Deny;
+            verdict.fault = Some(format!("audit record failed, refused: {e}"));
+        }
     }
 
     /// Opens a ticket for an escalated verdict.
@@ -382,15 +404,10 @@ impl Guard {
     pub fn review(&self, ticket: &str, review: Review) -> Result<Ticket, GuardError> {
         let t = self.store()?.add_review(ticket, &review)?;
         if let Some(audit) = &self.audit {
-            audit
-                .review(&ReviewEvent {
-                    ticket: &t,
-                    review: &review,
-                })
-                .map_err(|e| GuardError::Store {
-                    path: "audit".to_owned(),
-                    reason: e,
-                })?;
+            audit.record(&review_entry(&t, &review)).map_err(|e| GuardError::Store {
+                path: "audit".to_owned(),
+                reason: e.to_string(),
+            })?;
         }
         let (lock, cv) = &*self.signal;
         if let Ok(mut n) = lock.lock() {
@@ -523,6 +540,132 @@ impl Guard {
             return Err(mismatch("the policy set changed since the escalation"));
         }
         Ok(t)
+    }
+}
+
+/// The bytes a request is bound by: shell text as is, other requests as
+/// their JSON form.
+pub fn request_bytes(request: &Request) -> Vec<u8> {
+    match request {
+        Request::Shell(text) => text.as_bytes().to_vec(),
+        other => serde_json::to_vec(other).unwrap_or_default(),
+    }
+}
+
+fn actor(agent: &Agent) -> Actor {
+    let c = agent.context();
+    let mut chain_hash = [0u8; 32];
+    if let Ok(bytes) = hex::decode(&c.chain_hash) {
+        if bytes.len() == 32 {
+            chain_hash.copy_from_slice(&bytes);
+        }
+    }
+    Actor {
+        token_cti: hex::decode(&c.cti).unwrap_or_default(),
+        chain_hash,
+        agent_id: c.agent_id.clone(),
+    }
+}
+
+/// A summary naming each action's verb and resource (bounded), never the raw text.
+fn summary(intent: &Intent) -> String {
+    let mut out = String::new();
+    for (i, a) in intent.actions.iter().enumerate() {
+        if i == 8 {
+            out.push_str(&format!("; +{} more", intent.actions.len() - 8));
+            break;
+        }
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(crate::policy::cedar_action(a.verb));
+        out.push(' ');
+        let r = describe_resource(&a.resource);
+        out.extend(r.chars().take(120));
+    }
+    out
+}
+
+fn policy_hash(verdict: &Verdict) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    if let Ok(b) = hex::decode(verdict.policy_set.as_bytes()) {
+        if b.len() == 32 {
+            h.copy_from_slice(&b);
+        }
+    }
+    h
+}
+
+fn verdict_summary(verdict: &Verdict) -> VerdictSummary {
+    let decision = match verdict.decision {
+        Decision::Allow => crate::audit::Decision::Allow,
+        Decision::Escalate => crate::audit::Decision::Escalate,
+        Decision::Deny => crate::audit::Decision::Deny,
+    };
+    let mut reasons: Vec<String> = verdict.reasons().into_iter().map(str::to_owned).collect();
+    if let Some(t) = &verdict.ticket {
+        reasons.push(format!("ticket {t}"));
+    }
+    VerdictSummary::new(
+        decision,
+        verdict.policy_ids().into_iter().map(str::to_owned).collect(),
+        policy_hash(verdict),
+    )
+    .with_reasons(reasons)
+}
+
+/// The audit entry for one review decision: bound to the ticket's request
+/// digest; the reviewer's signature (when signed) travels in the comment.
+pub fn review_entry(ticket: &Ticket, review: &Review) -> AuditEntry {
+    let mut digest = [0u8; 32];
+    if let Ok(b) = hex::decode(&ticket.request_digest) {
+        if b.len() == 32 {
+            digest.copy_from_slice(&b);
+        }
+    }
+    let mut comment = review.comment.clone();
+    if let (Some(kid), Some(sig)) = (&review.kid, &review.signature) {
+        comment.push_str(&format!(" [signed kid={kid} ed25519={sig}]"));
+    }
+    let mut builder = AuditEntry::builder()
+        .request_digest(digest)
+        .summary(format!(
+            "review of ticket {} by {}: {} (ticket now {})",
+            ticket.id,
+            review.reviewer,
+            review.decision.as_str(),
+            ticket.state.as_str()
+        ))
+        .actions(ticket.verdict.actions.iter().map(|a| a.action.clone()).collect());
+    let outcome = match review.decision {
+        ReviewDecision::Approve => Some(ReviewOutcome::Approve),
+        ReviewDecision::Deny => Some(ReviewOutcome::Deny),
+        ReviewDecision::EscalateToHuman => None,
+    };
+    if let Some(outcome) = outcome {
+        builder = builder.review(crate::audit::ReviewDecision {
+            ticket: ticket.id.clone(),
+            reviewer: review.reviewer.clone(),
+            outcome,
+            time_ms: review.at.saturating_mul(1000),
+            comment: Some(comment),
+        });
+    }
+    builder.build()
+}
+
+#[cfg(all(target_os = "linux", feature = "sandbox"))]
+impl Freezer for crate::sandbox::SandboxControl {
+    fn freeze(&self) -> Result<(), String> {
+        crate::sandbox::SandboxControl::freeze(self).map_err(|e| e.to_string())
+    }
+
+    fn thaw(&self) -> Result<(), String> {
+        crate::sandbox::SandboxControl::thaw(self).map_err(|e| e.to_string())
+    }
+
+    fn kill(&self) -> Result<(), String> {
+        crate::sandbox::SandboxControl::kill(self).map_err(|e| e.to_string())
     }
 }
 

@@ -63,6 +63,36 @@ impl AgentContext {
     }
 }
 
+impl From<&crate::identity::VerifiedIdentity> for AgentContext {
+    fn from(id: &crate::identity::VerifiedIdentity) -> Self {
+        let model = if id.model_version().is_empty() {
+            id.model_name().to_owned()
+        } else {
+            format!("{}@{}", id.model_name(), id.model_version())
+        };
+        Self {
+            agent_id: id.agent_id().to_owned(),
+            task_id: id.task_id().to_owned(),
+            goal: id.goal().to_owned(),
+            scopes: id.scopes().to_strings(),
+            model,
+            origin_kind: id.origin_kind().as_str().to_owned(),
+            origin_id: id.origin_id().to_owned(),
+            depth: id.depth(),
+            authenticated: true,
+            cti: id.cti_hex(),
+            chain_hash: id.chain_hash_hex(),
+        }
+    }
+}
+
+impl Agent {
+    /// Compiles the agent of a verified identity token.
+    pub fn from_identity(id: &crate::identity::VerifiedIdentity) -> Result<Self, PolicyError> {
+        Self::new(AgentContext::from(id))
+    }
+}
+
 /// An agent compiled for policy evaluation: its Cedar entity and its scopes
 /// indexed for matching. Build once per identity and reuse for every check.
 #[derive(Debug, Clone)]
