@@ -136,10 +136,15 @@ impl Checker {
             cwd.clone_into(&mut env.cwd);
         }
         let spec = a.policy.clone().unwrap_or_else(|| a.profile.clone());
-        let mut builder = Guard::builder().policy(&spec).map_err(usage)?.environment(env.clone());
+        let mut builder = Guard::builder()
+            .policy(&spec)
+            .map_err(usage)?
+            .environment(env.clone());
         if let Some(f) = &a.facts {
-            let text = std::fs::read_to_string(f).map_err(|e| usage(format!("cannot read `{}`: {e}", f.display())))?;
-            builder = builder.entity_provider(Arc::new(StaticFacts::from_json(&text).map_err(usage)?));
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| usage(format!("cannot read `{}`: {e}", f.display())))?;
+            builder =
+                builder.entity_provider(Arc::new(StaticFacts::from_json(&text).map_err(usage)?));
         }
         if let Some(db) = &a.tickets {
             builder = builder.ticket_db(db).map_err(usage)?;
@@ -155,7 +160,8 @@ impl Checker {
         let context = match (&a.token, &a.trust) {
             (Some(token), Some(trust)) => {
                 let trust = TrustStore::load(trust).map_err(usage)?;
-                let bytes = std::fs::read(token).map_err(|e| usage(format!("cannot read `{}`: {e}", token.display())))?;
+                let bytes = std::fs::read(token)
+                    .map_err(|e| usage(format!("cannot read `{}`: {e}", token.display())))?;
                 let raw = nemoclaw_core::identity::token_bytes_from_any(&bytes).map_err(usage)?;
                 let identity = Verifier::new(trust)
                     .verify_at(&raw, nemoclaw_core::identity::unix_now())
@@ -165,7 +171,11 @@ impl Checker {
             _ => AgentContext::local(&env.workspace),
         };
         let agent = Agent::new(context).map_err(usage)?;
-        Ok(Self { guard, agent, audit })
+        Ok(Self {
+            guard,
+            agent,
+            audit,
+        })
     }
 
     /// Judges one request.
@@ -176,8 +186,8 @@ impl Checker {
     /// Parses and judges one JSON line.
     pub fn check_line(&self, line: &str) -> Result<LineResult, (serde_json::Value, String)> {
         let start = Instant::now();
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| (serde_json::Value::Null, format!("malformed JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| (serde_json::Value::Null, format!("malformed JSON: {e}")))?;
         let id = value.get("id").cloned().unwrap_or(serde_json::Value::Null);
         let (request, text) = request_of(&value).map_err(|e| (id.clone(), e))?;
         let verdict = self.check(&request);
@@ -191,7 +201,8 @@ impl Checker {
 
     fn close(&self) -> Result<(), Failure> {
         if let Some(log) = &self.audit {
-            log.close().map_err(|e| Failure::usage(format!("audit log: {e}")))?;
+            log.close()
+                .map_err(|e| Failure::usage(format!("audit log: {e}")))?;
         }
         Ok(())
     }
@@ -254,7 +265,9 @@ pub fn run(args: Args) -> CliResult {
     let request = match (&args.tool, args.command.is_empty()) {
         (Some(name), true) => {
             let a = match &args.args {
-                Some(text) => serde_json::from_str(text).map_err(|e| usage(format!("--args: {e}")))?,
+                Some(text) => {
+                    serde_json::from_str(text).map_err(|e| usage(format!("--args: {e}")))?
+                }
                 None => serde_json::Value::Null,
             };
             Request::ToolCall {
@@ -263,10 +276,18 @@ pub fn run(args: Args) -> CliResult {
             }
         }
         (None, false) => Request::Shell(args.command.join(" ")),
-        _ => return Err(Failure::usage("give a shell command, --tool NAME, or --jsonl")),
+        _ => {
+            return Err(Failure::usage(
+                "give a shell command, --tool NAME, or --jsonl",
+            ))
+        }
     };
     let verdict = checker.check(&request);
-    let out = output(&serde_json::Value::Null, &verdict, start.elapsed().as_secs_f64() * 1e6);
+    let out = output(
+        &serde_json::Value::Null,
+        &verdict,
+        start.elapsed().as_secs_f64() * 1e6,
+    );
     println!("{out}");
     checker.close()?;
     Ok(if verdict.is_allowed() {
@@ -290,7 +311,11 @@ fn batch(checker: &Checker) -> CliResult {
             Err(e) => {
                 // Invalid UTF-8 or a read error: report the line and go on.
                 n += 1;
-                let obj = error_output(n, &serde_json::Value::Null, &format!("unreadable line: {e}"));
+                let obj = error_output(
+                    n,
+                    &serde_json::Value::Null,
+                    &format!("unreadable line: {e}"),
+                );
                 writeln!(out, "{obj}").map_err(usage)?;
                 if e.kind() == std::io::ErrorKind::InvalidData {
                     let mut skip = Vec::new();

@@ -111,7 +111,8 @@ fn test(dir: &str, tests: Option<PathBuf>) -> CliResult {
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", path.display())))?;
-    let tests = PolicyTests::from_json(&text, &path.display().to_string()).map_err(|e| Failure::usage(e.to_string()))?;
+    let tests = PolicyTests::from_json(&text, &path.display().to_string())
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let outcomes = tests.run(&engine);
     let mut failed = 0;
     for o in &outcomes {
@@ -145,7 +146,8 @@ fn diff(old: &str, new: &str, workspace: Option<PathBuf>, corpus: &PathBuf) -> C
     let mut changed = 0usize;
     let mut moves: std::collections::BTreeMap<(Decision, Decision), usize> = Default::default();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", corpus.display())))?;
+        let line =
+            line.map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", corpus.display())))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -159,7 +161,9 @@ fn diff(old: &str, new: &str, workspace: Option<PathBuf>, corpus: &PathBuf) -> C
         };
         if a.verdict.decision != b.verdict.decision {
             changed += 1;
-            *moves.entry((a.verdict.decision, b.verdict.decision)).or_default() += 1;
+            *moves
+                .entry((a.verdict.decision, b.verdict.decision))
+                .or_default() += 1;
             let out = serde_json::json!({
                 "line": n + 1,
                 "id": a.id,
@@ -184,4 +188,3 @@ fn diff(old: &str, new: &str, workspace: Option<PathBuf>, corpus: &PathBuf) -> C
     );
     Ok(ExitCode::SUCCESS)
 }
-

@@ -95,11 +95,20 @@ pub fn run(args: Args) -> CliResult {
     match args.command {
         Command::List { db, all, json } => {
             let store = open(db)?;
-            let state = if all { None } else { Some(TicketState::Pending) };
-            let tickets = store.list(state).map_err(|e| Failure::usage(e.to_string()))?;
+            let state = if all {
+                None
+            } else {
+                Some(TicketState::Pending)
+            };
+            let tickets = store
+                .list(state)
+                .map_err(|e| Failure::usage(e.to_string()))?;
             for t in tickets {
                 if json {
-                    println!("{}", serde_json::to_string(&t).map_err(|e| Failure::usage(e.to_string()))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string(&t).map_err(|e| Failure::usage(e.to_string()))?
+                    );
                 } else {
                     println!(
                         "{}  {:<8}  {}  agent={}  {}",
@@ -117,7 +126,10 @@ pub fn run(args: Args) -> CliResult {
             let store = open(db)?;
             let t = store.get(&id).map_err(|e| Failure::usage(e.to_string()))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&t).map_err(|e| Failure::usage(e.to_string()))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&t).map_err(|e| Failure::usage(e.to_string()))?
+                );
             } else {
                 print!("{}", render(&t));
             }
@@ -130,7 +142,9 @@ pub fn run(args: Args) -> CliResult {
 
 fn decide(d: Decide, decision: ReviewDecision) -> CliResult {
     let store = open(d.db)?;
-    let ticket = store.get(&d.id).map_err(|e| Failure::usage(e.to_string()))?;
+    let ticket = store
+        .get(&d.id)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let mut review = Review::new(&d.reviewer, decision, &d.comment);
     if let Some(key) = &d.key {
         let key = KeyPair::read_file(key).map_err(|e| Failure::usage(e.to_string()))?;
@@ -146,7 +160,10 @@ fn decide(d: Decide, decision: ReviewDecision) -> CliResult {
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if flat.chars().count() > max {
         format!("{}…", flat.chars().take(max).collect::<String>())
     } else {
@@ -160,11 +177,28 @@ pub fn render(t: &Ticket) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "ticket     {}", t.id);
-    let approvals = t.reviews.iter().filter(|r| r.decision == ReviewDecision::Approve).count();
-    let _ = writeln!(out, "state      {} ({approvals} of {} approvals)", t.state.as_str(), t.quorum);
-    let _ = writeln!(out, "agent      {} (task {}, model {}, origin {}:{})", t.agent.agent_id, t.agent.task_id, t.agent.model, t.agent.origin_kind, t.agent.origin_id);
+    let approvals = t
+        .reviews
+        .iter()
+        .filter(|r| r.decision == ReviewDecision::Approve)
+        .count();
+    let _ = writeln!(
+        out,
+        "state      {} ({approvals} of {} approvals)",
+        t.state.as_str(),
+        t.quorum
+    );
+    let _ = writeln!(
+        out,
+        "agent      {} (task {}, model {}, origin {}:{})",
+        t.agent.agent_id, t.agent.task_id, t.agent.model, t.agent.origin_kind, t.agent.origin_id
+    );
     let _ = writeln!(out, "goal       {}", t.agent.goal);
-    let _ = writeln!(out, "workspace  {} (cwd {})", t.environment.workspace, t.environment.cwd);
+    let _ = writeln!(
+        out,
+        "workspace  {} (cwd {})",
+        t.environment.workspace, t.environment.cwd
+    );
     let _ = writeln!(out, "request    {}", one_line(&t.request, 400));
     let _ = writeln!(out, "digest     sha256:{}", t.request_digest);
     let _ = writeln!(out, "policy set {}", t.policy_set);
@@ -184,8 +218,19 @@ pub fn render(t: &Ticket) -> String {
     if !t.reviews.is_empty() {
         let _ = writeln!(out, "reviews");
         for r in &t.reviews {
-            let signed = r.kid.as_deref().map(|k| format!(" signed by {k}")).unwrap_or_default();
-            let _ = writeln!(out, "  {} {}{}: {}", r.reviewer, r.decision.as_str(), signed, r.comment);
+            let signed = r
+                .kid
+                .as_deref()
+                .map(|k| format!(" signed by {k}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {}{}: {}",
+                r.reviewer,
+                r.decision.as_str(),
+                signed,
+                r.comment
+            );
         }
     }
     out

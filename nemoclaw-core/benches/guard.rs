@@ -43,7 +43,10 @@ fn setup() -> (Guard, Agent, ParseContext, Environment) {
             std::process::exit(2);
         }
     };
-    let ctx = ParseContext::builder().cwd("/home/dev/project").home("/home/dev").build();
+    let ctx = ParseContext::builder()
+        .cwd("/home/dev/project")
+        .home("/home/dev")
+        .build();
     (guard, agent, ctx, env)
 }
 
@@ -55,7 +58,10 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 
 fn bench(c: &mut Criterion) {
     let (guard, agent, ctx, env) = setup();
-    let requests: Vec<Request> = TYPICAL.iter().map(|s| Request::Shell((*s).to_owned())).collect();
+    let requests: Vec<Request> = TYPICAL
+        .iter()
+        .map(|s| Request::Shell((*s).to_owned()))
+        .collect();
     let intents: Vec<_> = requests.iter().map(|r| intent::parse(r, &ctx)).collect();
     let engine = guard.engine();
 
@@ -100,7 +106,10 @@ fn bench(c: &mut Criterion) {
     let (c50, c99) = percentiles(check);
     let (p50, p99) = percentiles(policy);
     println!("guard.check per command: p50 {c50:.1} us, p99 {c99:.1} us");
-    println!("policy evaluation alone: p50 {p50:.1} us, p99 {p99:.1} us (check/policy p50 ratio {:.2})", c50 / p50);
+    println!(
+        "policy evaluation alone: p50 {p50:.1} us, p99 {p99:.1} us (check/policy p50 ratio {:.2})",
+        c50 / p50
+    );
 }
 
 criterion_group!(benches, bench);

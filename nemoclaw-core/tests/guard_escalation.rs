@@ -58,7 +58,10 @@ fn checks_are_audited_with_the_policy_set_hash() {
     assert_eq!(g.check(&agent, &sh("git status")).decision, Decision::Allow);
     let v = g.check(&agent, &sh("cat /etc/shadow"));
     assert_eq!(v.decision, Decision::Deny);
-    assert!(v.policy_ids().contains(&"coding.no-secret-files") || v.policy_ids().contains(&"coding.no-credential-access"));
+    assert!(
+        v.policy_ids().contains(&"coding.no-secret-files")
+            || v.policy_ids().contains(&"coding.no-credential-access")
+    );
     let entries = audit.0.lock().unwrap();
     assert_eq!(entries.len(), 2);
     let verdict = entries[1].verdict.as_ref().unwrap();
@@ -82,7 +85,12 @@ fn escalation_ticket_survives_restart_and_binds_the_exact_request() {
     // A new Guard (a restart) sees the ticket.
     let g = guard(&db, audit.clone());
     assert_eq!(g.poll(&ticket).unwrap(), TicketState::Pending);
-    let t = g.review(&ticket, Review::new("alice", ReviewDecision::Approve, "backup verified")).unwrap();
+    let t = g
+        .review(
+            &ticket,
+            Review::new("alice", ReviewDecision::Approve, "backup verified"),
+        )
+        .unwrap();
     assert_eq!(t.state, TicketState::Approved);
     assert!(g.authorize(&ticket, &agent, request).is_ok());
     // Changed bytes are refused.
@@ -92,10 +100,19 @@ fn escalation_ticket_survives_restart_and_binds_the_exact_request() {
     let other = agent_with(&["fs:rw:/data", "exec"]);
     let mut ctx = other.context().clone();
     ctx.agent_id = "mallory".to_owned();
-    assert!(g.authorize(&ticket, &Agent::new(ctx).unwrap(), request).is_err());
+    assert!(g
+        .authorize(&ticket, &Agent::new(ctx).unwrap(), request)
+        .is_err());
     // A second decision is refused: the ticket is closed.
-    assert!(g.review(&ticket, Review::new("bob", ReviewDecision::Deny, "")).is_err());
-    assert!(audit.0.lock().unwrap().iter().any(|e| !e.reviews.is_empty()));
+    assert!(g
+        .review(&ticket, Review::new("bob", ReviewDecision::Deny, ""))
+        .is_err());
+    assert!(audit
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| !e.reviews.is_empty()));
 }
 
 #[test]
@@ -105,7 +122,10 @@ fn timeout_means_deny() {
     let agent = agent_with(&["fs:rw:/home/dev/project", "fs:rw:/data", "exec"]);
     let v = g.check(&agent, &sh("rm -rf /data"));
     let ticket = v.ticket.unwrap();
-    assert_eq!(g.wait(&ticket, Duration::from_millis(120)), Resolution::Expired);
+    assert_eq!(
+        g.wait(&ticket, Duration::from_millis(120)),
+        Resolution::Expired
+    );
     assert_eq!(g.poll(&ticket).unwrap(), TicketState::Expired);
     assert!(g.authorize(&ticket, &agent, b"rm -rf /data").is_err());
 }
@@ -131,17 +151,32 @@ fn quorum_and_signed_reviews() {
     let store = g.tickets().unwrap().clone();
     let ticket = store.get(&ticket_id).unwrap();
     // Unsigned reviews are refused when reviewer keys are configured.
-    assert!(g.review(&ticket_id, Review::new("eve", ReviewDecision::Approve, "")).is_err());
+    assert!(g
+        .review(&ticket_id, Review::new("eve", ReviewDecision::Approve, ""))
+        .is_err());
     let t = g
-        .review(&ticket_id, Review::new("alice", ReviewDecision::Approve, "ok").sign(&ticket, &alice))
+        .review(
+            &ticket_id,
+            Review::new("alice", ReviewDecision::Approve, "ok").sign(&ticket, &alice),
+        )
         .unwrap();
     assert_eq!(t.state, TicketState::Pending, "one of two approvals");
     let t = g
-        .review(&ticket_id, Review::new("bob", ReviewDecision::Approve, "ok").sign(&ticket, &bob))
+        .review(
+            &ticket_id,
+            Review::new("bob", ReviewDecision::Approve, "ok").sign(&ticket, &bob),
+        )
         .unwrap();
     assert_eq!(t.state, TicketState::Approved);
-    assert!(t.reviews.iter().all(|r| r.verify(&t, if r.reviewer == "alice" { &alice.public() } else { &bob.public() })));
-    assert_eq!(g.wait(&ticket_id, Duration::from_millis(10)), Resolution::Approved);
+    let (pa, pb) = (alice.public(), bob.public());
+    assert!(t
+        .reviews
+        .iter()
+        .all(|r| r.verify(&t, if r.reviewer == "alice" { &pa } else { &pb })));
+    assert_eq!(
+        g.wait(&ticket_id, Duration::from_millis(10)),
+        Resolution::Approved
+    );
 }
 
 #[test]
@@ -155,7 +190,9 @@ fn governance_reviewer_applies_a_stricter_pack() {
         .environment(Environment::new(WS, "/home/dev"))
         .ticket_db(&dir.path().join("t.db"))
         .unwrap()
-        .reviewer(Arc::new(PolicyReviewer::new("governor", strict).with_key(key.clone())))
+        .reviewer(Arc::new(
+            PolicyReviewer::new("governor", strict).with_key(key.clone()),
+        ))
         .build()
         .unwrap();
     let agent = agent_with(&["fs:rw:/home/dev/project", "fs:rw:/data", "exec"]);
@@ -170,7 +207,10 @@ fn governance_reviewer_applies_a_stricter_pack() {
 #[test]
 fn async_wait_resolves_on_review() {
     let dir = tempfile::tempdir().unwrap();
-    let g = Arc::new(guard(&dir.path().join("t.db"), Arc::new(Collect::default())));
+    let g = Arc::new(guard(
+        &dir.path().join("t.db"),
+        Arc::new(Collect::default()),
+    ));
     let agent = agent_with(&["fs:rw:/home/dev/project", "fs:rw:/data", "exec"]);
     let ticket = g.check(&agent, &sh("rm -rf /data")).ticket.unwrap();
     let fut = g.wait_async(&ticket, Duration::from_secs(5));
@@ -178,7 +218,8 @@ fn async_wait_resolves_on_review() {
     let t2 = ticket.clone();
     let reviewer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
-        g2.review(&t2, Review::new("alice", ReviewDecision::Deny, "no")).unwrap();
+        g2.review(&t2, Review::new("alice", ReviewDecision::Deny, "no"))
+            .unwrap();
     });
     assert_eq!(block_on(fut), Resolution::Denied);
     reviewer.join().unwrap();
@@ -211,15 +252,23 @@ fn hot_reload_swaps_the_policy_set() {
     let agent = agent_with(&["fs:rw:/home/dev/project", "exec", "install"]);
     let before = g.policy_hash();
     assert_eq!(g.check(&agent, &sh("git status")).decision, Decision::Allow);
-    let new = g.reload(&PackSource::builtin("read-only").unwrap()).unwrap();
+    let new = g
+        .reload(&PackSource::builtin("read-only").unwrap())
+        .unwrap();
     assert_ne!(before, new);
     let v = g.check(&agent, &sh("touch notes.txt"));
     assert_eq!(v.decision, Decision::Deny);
     assert_eq!(&*v.policy_set, new.as_str());
     // A broken set leaves the one in force.
     let bad = tempfile::tempdir().unwrap();
-    std::fs::write(bad.path().join("x.cedar"), "permit (principal, action, resource)").unwrap();
-    assert!(g.reload(&PackSource::from_dir(bad.path()).unwrap()).is_err());
+    std::fs::write(
+        bad.path().join("x.cedar"),
+        "permit (principal, action, resource)",
+    )
+    .unwrap();
+    assert!(g
+        .reload(&PackSource::from_dir(bad.path()).unwrap())
+        .is_err());
     assert_eq!(g.policy_hash(), new);
 }
 

@@ -8,7 +8,9 @@ use nemoclaw_core::policy::testing::PolicyTests;
 use nemoclaw_core::policy::{PackSource, PolicyEngine, PolicyError, BUILTIN_PACKS};
 
 fn pack_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("policies")
+        .join(name)
 }
 
 fn run_pack_tests(name: &str) {
@@ -21,7 +23,11 @@ fn run_pack_tests(name: &str) {
         .iter()
         .filter_map(|o| o.failure.as_ref().map(|f| format!("{}: {f}", o.name)))
         .collect();
-    println!("pack {name}: {} cases, {} failed", outcomes.len(), failures.len());
+    println!(
+        "pack {name}: {} cases, {} failed",
+        outcomes.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "pack {name}:\n{}", failures.join("\n"));
 }
 
@@ -107,8 +113,14 @@ fn annotations_are_checked() {
 #[test]
 fn schema_errors_name_the_schema_file() {
     let dir = write_pack(&[
-        ("a.cedar", "@id(\"x\")\npermit (principal, action, resource);"),
-        ("nemoclaw.cedarschema", "entity Agent = {\n  id: Strin,\n};\n"),
+        (
+            "a.cedar",
+            "@id(\"x\")\npermit (principal, action, resource);",
+        ),
+        (
+            "nemoclaw.cedarschema",
+            "entity Agent = {\n  id: Strin,\n};\n",
+        ),
     ]);
     let err = PolicyEngine::load(dir.path().to_str().unwrap()).unwrap_err();
     assert!(matches!(err, PolicyError::Schema(_)), "{err}");

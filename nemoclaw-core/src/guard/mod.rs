@@ -39,7 +39,8 @@ use crate::audit::{Actor, AuditEntry, AuditSink, ReviewOutcome, VerdictSummary};
 use crate::identity::PublicKey;
 use crate::intent::{Intent, ParseContext, Request};
 use crate::policy::{
-    describe_resource, Agent, Decision, EntityProvider, Environment, PackSource, PolicyEngine, Verdict,
+    describe_resource, Agent, Decision, EntityProvider, Environment, PackSource, PolicyEngine,
+    Verdict,
 };
 
 /// Freezes and resumes the process tree of a running sandbox while a ticket
@@ -199,7 +200,10 @@ impl GuardBuilder {
                 Environment::new(&cwd.display().to_string(), &home)
             }
         };
-        let parse_ctx = ParseContext::builder().cwd(env.cwd.clone()).home(env.home.clone()).build();
+        let parse_ctx = ParseContext::builder()
+            .cwd(env.cwd.clone())
+            .home(env.home.clone())
+            .build();
         Ok(Guard {
             engine: ArcSwap::from_pointee(engine),
             parse_ctx,
@@ -285,10 +289,15 @@ impl Guard {
     /// when a sink is set.
     pub fn check(&self, agent: &Agent, request: &Request) -> Verdict {
         let bytes = request_bytes(request);
-        let intent = match catch_unwind(AssertUnwindSafe(|| crate::intent::parse(request, &self.parse_ctx))) {
+        let intent = match catch_unwind(AssertUnwindSafe(|| {
+            crate::intent::parse(request, &self.parse_ctx)
+        })) {
             Ok(i) => i,
             Err(_) => {
-                let mut v = Verdict::fault(self.engine.load().hash().clone(), "internal fault while parsing; refused");
+                let mut v = Verdict::fault(
+                    self.engine.load().hash().clone(),
+                    "internal fault while parsing; refused",
+                );
                 self.record_check(agent, &bytes, &Intent::default(), &mut v, Instant::now());
                 return v;
             }
@@ -317,19 +326,39 @@ impl Guard {
 
     /// Judges an already parsed request in `env`. Escalations open a
     /// ticket; every check is audited when a hook is set.
-    pub fn check_intent_in(&self, agent: &Agent, request: &[u8], intent: &Intent, env: &Environment) -> Verdict {
+    pub fn check_intent_in(
+        &self,
+        agent: &Agent,
+        request: &[u8],
+        intent: &Intent,
+        env: &Environment,
+    ) -> Verdict {
         let start = Instant::now();
         let engine = self.engine.load();
         let provider = self.provider.as_deref();
-        let mut verdict = catch_unwind(AssertUnwindSafe(|| engine.decide(agent, intent, env, provider)))
-            .unwrap_or_else(|_| Verdict::fault(engine.hash().clone(), "internal fault while deciding; refused"));
+        let mut verdict = catch_unwind(AssertUnwindSafe(|| {
+            engine.decide(agent, intent, env, provider)
+        }))
+        .unwrap_or_else(|_| {
+            Verdict::fault(
+                engine.hash().clone(),
+                "internal fault while deciding; refused",
+            )
+        });
         let digest: [u8; 32] = Sha256::digest(request).into();
         self.finish(agent, request, digest, env, &mut verdict);
         self.record_check(agent, request, intent, &mut verdict, start);
         verdict
     }
 
-    fn record_check(&self, agent: &Agent, request: &[u8], intent: &Intent, verdict: &mut Verdict, _start: Instant) {
+    fn record_check(
+        &self,
+        agent: &Agent,
+        request: &[u8],
+        intent: &Intent,
+        verdict: &mut Verdict,
+        _start: Instant,
+    ) {
         let Some(audit) = &self.audit else {
             return;
         };
@@ -349,7 +378,14 @@ impl Guard {
     }
 
     /// Opens a ticket for an escalated verdict.
-    fn finish(&self, agent: &Agent, request: &[u8], digest: [u8; 32], env: &Environment, verdict: &mut Verdict) {
+    fn finish(
+        &self,
+        agent: &Agent,
+        request: &[u8],
+        digest: [u8; 32],
+        env: &Environment,
+        verdict: &mut Verdict,
+    ) {
         if verdict.decision != Decision::Escalate {
             return;
         }
@@ -376,7 +412,11 @@ impl Guard {
             expires_at: created.saturating_add(self.ticket_ttl.as_secs().max(1)),
             state: TicketState::Pending,
             reviews: Vec::new(),
-            reviewer_keys: self.reviewer_keys.iter().map(ReviewerKey::from_public).collect(),
+            reviewer_keys: self
+                .reviewer_keys
+                .iter()
+                .map(ReviewerKey::from_public)
+                .collect(),
         };
         match store.insert(&ticket) {
             Ok(()) => verdict.ticket = Some(ticket.id),
@@ -404,10 +444,12 @@ impl Guard {
     pub fn review(&self, ticket: &str, review: Review) -> Result<Ticket, GuardError> {
         let t = self.store()?.add_review(ticket, &review)?;
         if let Some(audit) = &self.audit {
-            audit.record(&review_entry(&t, &review)).map_err(|e| GuardError::Store {
-                path: "audit".to_owned(),
-                reason: e.to_string(),
-            })?;
+            audit
+                .record(&review_entry(&t, &review))
+                .map_err(|e| GuardError::Store {
+                    path: "audit".to_owned(),
+                    reason: e.to_string(),
+                })?;
         }
         let (lock, cv) = &*self.signal;
         if let Ok(mut n) = lock.lock() {
@@ -429,7 +471,10 @@ impl Guard {
                 continue;
             }
             let (decision, comment) = catch_unwind(AssertUnwindSafe(|| reviewer.review(&t)))
-                .unwrap_or((ReviewDecision::EscalateToHuman, "reviewer failed".to_owned()));
+                .unwrap_or((
+                    ReviewDecision::EscalateToHuman,
+                    "reviewer failed".to_owned(),
+                ));
             let mut review = Review::new(reviewer.id(), decision, &comment);
             if let Some(key) = reviewer.key() {
                 review = review.sign(&t, key);
@@ -506,7 +551,11 @@ impl Guard {
             return Resolution::Denied;
         }
         let r = self.wait(ticket, timeout);
-        let after = if r.is_approved() { freezer.thaw() } else { freezer.kill() };
+        let after = if r.is_approved() {
+            freezer.thaw()
+        } else {
+            freezer.kill()
+        };
         if after.is_err() && r.is_approved() {
             let _ = freezer.kill();
             return Resolution::Denied;
@@ -517,7 +566,12 @@ impl Guard {
     /// Allows a request only under an approved ticket bound to exactly
     /// these bytes, this agent and the policy set in force; anything else is
     /// refused with the reason.
-    pub fn authorize(&self, ticket: &str, agent: &Agent, request: &[u8]) -> Result<Ticket, GuardError> {
+    pub fn authorize(
+        &self,
+        ticket: &str,
+        agent: &Agent,
+        request: &[u8],
+    ) -> Result<Ticket, GuardError> {
         let t = self.store()?.get(ticket)?;
         let mismatch = |reason: &str| GuardError::Mismatch {
             ticket: ticket.to_owned(),
@@ -530,10 +584,15 @@ impl Guard {
             });
         }
         if hex::encode(Sha256::digest(request)) != t.request_digest {
-            return Err(mismatch("the request bytes differ from the approved request"));
+            return Err(mismatch(
+                "the request bytes differ from the approved request",
+            ));
         }
         let a = agent.context();
-        if a.agent_id != t.agent.agent_id || a.cti != t.agent.cti || a.chain_hash != t.agent.chain_hash {
+        if a.agent_id != t.agent.agent_id
+            || a.cti != t.agent.cti
+            || a.chain_hash != t.agent.chain_hash
+        {
             return Err(mismatch("another identity presents it"));
         }
         if self.policy_hash() != t.policy_set {
@@ -608,7 +667,11 @@ fn verdict_summary(verdict: &Verdict) -> VerdictSummary {
     }
     VerdictSummary::new(
         decision,
-        verdict.policy_ids().into_iter().map(str::to_owned).collect(),
+        verdict
+            .policy_ids()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         policy_hash(verdict),
     )
     .with_reasons(reasons)
@@ -636,7 +699,14 @@ pub fn review_entry(ticket: &Ticket, review: &Review) -> AuditEntry {
             review.decision.as_str(),
             ticket.state.as_str()
         ))
-        .actions(ticket.verdict.actions.iter().map(|a| a.action.clone()).collect());
+        .actions(
+            ticket
+                .verdict
+                .actions
+                .iter()
+                .map(|a| a.action.clone())
+                .collect(),
+        );
     let outcome = match review.decision {
         ReviewDecision::Approve => Some(ReviewOutcome::Approve),
         ReviewDecision::Deny => Some(ReviewOutcome::Deny),
@@ -686,7 +756,9 @@ pub struct TicketWait {
 
 impl std::fmt::Debug for TicketWait {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TicketWait").field("ticket", &self.ticket).finish_non_exhaustive()
+        f.debug_struct("TicketWait")
+            .field("ticket", &self.ticket)
+            .finish_non_exhaustive()
     }
 }
 

@@ -67,18 +67,33 @@ impl Reviewer for PolicyReviewer {
     fn review(&self, ticket: &Ticket) -> (ReviewDecision, String) {
         let agent = match Agent::new(ticket.agent.clone()) {
             Ok(a) => a,
-            Err(e) => return (ReviewDecision::EscalateToHuman, format!("cannot rebuild the agent: {e}")),
+            Err(e) => {
+                return (
+                    ReviewDecision::EscalateToHuman,
+                    format!("cannot rebuild the agent: {e}"),
+                )
+            }
         };
         let intent = Intent {
-            actions: ticket.verdict.actions.iter().map(|a| a.action.clone()).collect(),
+            actions: ticket
+                .verdict
+                .actions
+                .iter()
+                .map(|a| a.action.clone())
+                .collect(),
             overflow: ticket.verdict.overflow,
         };
-        let verdict = self.engine.decide(&agent, &intent, &ticket.environment, None);
+        let verdict = self
+            .engine
+            .decide(&agent, &intent, &ticket.environment, None);
         let why = verdict.reasons().join("; ");
         match verdict.decision {
             Decision::Allow => (
                 ReviewDecision::Approve,
-                format!("policy set `{}` allows every action: {why}", self.engine.name()),
+                format!(
+                    "policy set `{}` allows every action: {why}",
+                    self.engine.name()
+                ),
             ),
             Decision::Deny => (
                 ReviewDecision::Deny,

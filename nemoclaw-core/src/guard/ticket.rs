@@ -319,7 +319,8 @@ impl TicketStore {
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
                 .map_err(|e| store_err(&self.path, e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| store_err(&self.path, e))?
+            rows.collect::<Result<_, _>>()
+                .map_err(|e| store_err(&self.path, e))?
         };
         let mut out = Vec::new();
         for id in ids {
@@ -359,7 +360,11 @@ impl TicketStore {
                 reason: "this reviewer already decided the ticket".to_owned(),
             });
         }
-        let trusted: Vec<PublicKey> = ticket.reviewer_keys.iter().filter_map(ReviewerKey::to_public).collect();
+        let trusted: Vec<PublicKey> = ticket
+            .reviewer_keys
+            .iter()
+            .filter_map(ReviewerKey::to_public)
+            .collect();
         if !ticket.reviewer_keys.is_empty() && !trusted.iter().any(|k| review.verify(&ticket, k)) {
             return Err(GuardError::ReviewRefused {
                 reviewer: review.reviewer.clone(),
@@ -378,7 +383,11 @@ impl TicketStore {
             .iter()
             .filter(|r| r.decision == ReviewDecision::Approve)
             .count();
-        let new_state = if ticket.reviews.iter().any(|r| r.decision == ReviewDecision::Deny) {
+        let new_state = if ticket
+            .reviews
+            .iter()
+            .any(|r| r.decision == ReviewDecision::Deny)
+        {
             TicketState::Denied
         } else if approvals >= ticket.quorum.max(1) as usize {
             TicketState::Approved
@@ -418,14 +427,17 @@ fn store_err(path: &str, e: impl std::fmt::Display) -> GuardError {
 
 fn load(conn: &Connection, path: &str, id: &str) -> Result<Ticket, GuardError> {
     let row: Option<(String, String)> = conn
-        .query_row("SELECT state, body FROM tickets WHERE id = ?1", params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT state, body FROM tickets WHERE id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(|e| store_err(path, e))?;
     let (state, body) = row.ok_or_else(|| GuardError::TicketNotFound(id.to_owned()))?;
     let mut ticket: Ticket = serde_json::from_str(&body).map_err(|e| store_err(path, e))?;
-    ticket.state = TicketState::parse(&state).ok_or_else(|| store_err(path, format!("bad state `{state}`")))?;
+    ticket.state = TicketState::parse(&state)
+        .ok_or_else(|| store_err(path, format!("bad state `{state}`")))?;
     let mut stmt = conn
         .prepare("SELECT body FROM reviews WHERE ticket_id = ?1 ORDER BY rowid")
         .map_err(|e| store_err(path, e))?;
@@ -442,7 +454,12 @@ fn load(conn: &Connection, path: &str, id: &str) -> Result<Ticket, GuardError> {
     Ok(ticket)
 }
 
-fn set_state(conn: &Connection, path: &str, ticket: &Ticket, state: TicketState) -> Result<(), GuardError> {
+fn set_state(
+    conn: &Connection,
+    path: &str,
+    ticket: &Ticket,
+    state: TicketState,
+) -> Result<(), GuardError> {
     conn.execute(
         "UPDATE tickets SET state = ?1 WHERE id = ?2",
         params![state.as_str(), ticket.id],

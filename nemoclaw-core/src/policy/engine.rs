@@ -19,8 +19,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Effect, Entities, Entity, PolicyId,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Effect, Entities, Entity, PolicyId, PolicySet, Request,
+    RestrictedExpression, Schema, ValidationMode, Validator,
 };
 
 use super::decision::{describe_resource, ActionVerdict, Decision, Verdict};
@@ -125,7 +125,12 @@ impl PolicyEngine {
                 }
             };
             if set.num_of_templates() > 0 {
-                invalid.push(at(&file.name, 0, None, "templates are not supported; write plain policies"));
+                invalid.push(at(
+                    &file.name,
+                    0,
+                    None,
+                    "templates are not supported; write plain policies",
+                ));
                 continue;
             }
             let mut policies: Vec<_> = set.policies().collect();
@@ -150,7 +155,12 @@ impl PolicyEngine {
                 let id = id.to_owned();
                 let line = find_line(&file.text, &format!("\"{id}\"")).unwrap_or(fallback_line);
                 if id.is_empty() || id == "default" || id.chars().any(char::is_whitespace) {
-                    invalid.push(at(&file.name, line, Some(&id), "policy id must be non-empty, without spaces, and not `default`"));
+                    invalid.push(at(
+                        &file.name,
+                        line,
+                        Some(&id),
+                        "policy id must be non-empty, without spaces, and not `default`",
+                    ));
                     continue;
                 }
                 let kind = match (policy.effect(), policy.annotation("decision")) {
@@ -169,17 +179,25 @@ impl PolicyEngine {
                 };
                 for (key, _) in policy.annotations() {
                     if !matches!(key, "id" | "reason" | "decision" | "doc") {
-                        invalid.push(at(&file.name, line, Some(&id), &format!("unknown annotation `@{key}`")));
+                        invalid.push(at(
+                            &file.name,
+                            line,
+                            Some(&id),
+                            &format!("unknown annotation `@{key}`"),
+                        ));
                     }
                 }
-                let reason = policy.annotation("reason").map(str::to_owned).unwrap_or_else(|| {
-                    let verb = match kind {
-                        Kind::Permit => "allows",
-                        Kind::Escalate => "escalates",
-                        Kind::Forbid => "forbids",
-                    };
-                    format!("policy `{id}` {verb} {{verb}} of {{resource}}")
-                });
+                let reason = policy
+                    .annotation("reason")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| {
+                        let verb = match kind {
+                            Kind::Permit => "allows",
+                            Kind::Escalate => "escalates",
+                            Kind::Forbid => "forbids",
+                        };
+                        format!("policy `{id}` {verb} {{verb}} of {{resource}}")
+                    });
                 let pid = PolicyId::new(&id);
                 if let Some(prev) = info.get(&pid) {
                     invalid.push(at(
@@ -222,20 +240,34 @@ impl PolicyEngine {
             return Err(PolicyError::Invalid(invalid));
         }
 
-        let mut per_action: Vec<PolicySet> = (0..CEDAR_ACTIONS.len()).map(|_| PolicySet::new()).collect();
+        let mut per_action: Vec<PolicySet> =
+            (0..CEDAR_ACTIONS.len()).map(|_| PolicySet::new()).collect();
         for policy in all.policies() {
             let applies: Vec<usize> = match policy.action_constraint() {
                 ActionConstraint::Any => (0..CEDAR_ACTIONS.len()).collect(),
                 ActionConstraint::Eq(a) => slot(a.id().unescaped()).into_iter().collect(),
-                ActionConstraint::In(list) => list.iter().filter_map(|a| slot(a.id().unescaped())).collect(),
+                ActionConstraint::In(list) => list
+                    .iter()
+                    .filter_map(|a| slot(a.id().unescaped()))
+                    .collect(),
             };
             for s in applies {
                 if let Some(set) = per_action.get_mut(s) {
-                    set.add(policy.clone()).map_err(|e| PolicyError::Invalid(vec![at("", 0, Some(&policy.id().to_string()), &e.to_string())]))?;
+                    set.add(policy.clone()).map_err(|e| {
+                        PolicyError::Invalid(vec![at(
+                            "",
+                            0,
+                            Some(&policy.id().to_string()),
+                            &e.to_string(),
+                        )])
+                    })?;
                 }
             }
         }
-        let action_uids = CEDAR_ACTIONS.iter().map(|a| uid(&types().action, a)).collect();
+        let action_uids = CEDAR_ACTIONS
+            .iter()
+            .map(|a| uid(&types().action, a))
+            .collect();
         let allowed_hosts = source
             .manifest
             .allowed_hosts
@@ -329,7 +361,13 @@ impl PolicyEngine {
         local: bool,
         env: &Environment,
     ) -> (Decision, Vec<String>, Vec<String>) {
-        let fault = |e: String| (Decision::Deny, vec!["fault".to_owned()], vec![format!("internal fault, refused: {e}")]);
+        let fault = |e: String| {
+            (
+                Decision::Deny,
+                vec!["fault".to_owned()],
+                vec![format!("internal fault, refused: {e}")],
+            )
+        };
         let Some(s) = slot("infer") else {
             return fault("no infer action".to_owned());
         };
@@ -348,12 +386,22 @@ impl PolicyEngine {
         };
         let action = Action {
             verb: Verb::Connect,
-            resource: Resource::Unknown { text: endpoint.to_owned() },
+            resource: Resource::Unknown {
+                text: endpoint.to_owned(),
+            },
             attrs: Default::default(),
             techniques: Vec::new(),
             span: Default::default(),
         };
-        match self.judge_entity(agent, &action, env, entity, s, "infer", &format!("endpoint {endpoint}")) {
+        match self.judge_entity(
+            agent,
+            &action,
+            env,
+            entity,
+            s,
+            "infer",
+            &format!("endpoint {endpoint}"),
+        ) {
             Ok(v) => (v.decision, v.policy_ids, v.reasons),
             Err(e) => fault(e),
         }
@@ -394,7 +442,14 @@ impl PolicyEngine {
         let s = slot(name).ok_or_else(|| format!("no Cedar action for verb `{name}`"))?;
         let resource = self.resource_entity(agent, action, env, facts)?;
         let (request, entities) = self.prepare(agent, action, env, overflow, count, resource, s)?;
-        self.judge(&request, &entities, action, s, name, &describe_resource(&action.resource))
+        self.judge(
+            &request,
+            &entities,
+            action,
+            s,
+            name,
+            &describe_resource(&action.resource),
+        )
     }
 
     #[allow(clippy::too_many_arguments)] // internal; all inputs are needed
@@ -470,7 +525,11 @@ impl PolicyEngine {
         for id in ids {
             if let Some(i) = self.info.get(id) {
                 policy_ids.push(i.id.clone());
-                reasons.push(i.reason.replace("{verb}", name).replace("{resource}", resource));
+                reasons.push(
+                    i.reason
+                        .replace("{verb}", name)
+                        .replace("{resource}", resource),
+                );
             }
         }
         for e in errors {
@@ -503,7 +562,8 @@ impl PolicyEngine {
             .add_entities([resource], None)
             .map_err(|e| e.to_string())?;
         let a = &action.attrs;
-        let mut techniques: Vec<RestrictedExpression> = Vec::with_capacity(action.techniques.len() * 2);
+        let mut techniques: Vec<RestrictedExpression> =
+            Vec::with_capacity(action.techniques.len() * 2);
         for t in &action.techniques {
             techniques.push(str_expr(t));
             if let Some((parent, _)) = t.split_once('.') {
@@ -511,24 +571,55 @@ impl PolicyEngine {
             }
         }
         let context = Context::from_pairs([
-            ("recursive".to_owned(), RestrictedExpression::new_bool(a.recursive)),
+            (
+                "recursive".to_owned(),
+                RestrictedExpression::new_bool(a.recursive),
+            ),
             ("force".to_owned(), RestrictedExpression::new_bool(a.force)),
-            ("remote".to_owned(), RestrictedExpression::new_bool(a.remote.is_some())),
-            ("remote_host".to_owned(), str_expr(a.remote.as_deref().unwrap_or(""))),
-            ("via_sudo".to_owned(), RestrictedExpression::new_bool(a.via_sudo)),
-            ("obfuscated".to_owned(), RestrictedExpression::new_bool(a.obfuscated)),
-            ("unresolved".to_owned(), RestrictedExpression::new_bool(a.unresolved)),
-            ("pipe_to_shell".to_owned(), RestrictedExpression::new_bool(a.pipe_to_shell)),
-            ("techniques".to_owned(), RestrictedExpression::new_set(techniques)),
+            (
+                "remote".to_owned(),
+                RestrictedExpression::new_bool(a.remote.is_some()),
+            ),
+            (
+                "remote_host".to_owned(),
+                str_expr(a.remote.as_deref().unwrap_or("")),
+            ),
+            (
+                "via_sudo".to_owned(),
+                RestrictedExpression::new_bool(a.via_sudo),
+            ),
+            (
+                "obfuscated".to_owned(),
+                RestrictedExpression::new_bool(a.obfuscated),
+            ),
+            (
+                "unresolved".to_owned(),
+                RestrictedExpression::new_bool(a.unresolved),
+            ),
+            (
+                "pipe_to_shell".to_owned(),
+                RestrictedExpression::new_bool(a.pipe_to_shell),
+            ),
+            (
+                "techniques".to_owned(),
+                RestrictedExpression::new_set(techniques),
+            ),
             ("cwd".to_owned(), str_expr(&env.cwd)),
-            ("overflow".to_owned(), RestrictedExpression::new_bool(overflow)),
+            (
+                "overflow".to_owned(),
+                RestrictedExpression::new_bool(overflow),
+            ),
             (
                 "action_count".to_owned(),
                 RestrictedExpression::new_long(i64::try_from(count).unwrap_or(i64::MAX)),
             ),
         ])
         .map_err(|e| e.to_string())?;
-        let action_uid = self.action_uids.get(slot).cloned().ok_or("missing action uid")?;
+        let action_uid = self
+            .action_uids
+            .get(slot)
+            .cloned()
+            .ok_or("missing action uid")?;
         let request = Request::new(agent.uid().clone(), action_uid, resource_uid, context, None)
             .map_err(|e| e.to_string())?;
         Ok((request, entities))
@@ -547,7 +638,9 @@ impl PolicyEngine {
     ) -> Result<Entity, String> {
         let t = types();
         let b = RestrictedExpression::new_bool;
-        let port_attr = |port: Option<u16>| port.map(|p| ("port", RestrictedExpression::new_long(i64::from(p))));
+        let port_attr = |port: Option<u16>| {
+            port.map(|p| ("port", RestrictedExpression::new_long(i64::from(p))))
+        };
         let (ty, id, attrs): (_, &str, Vec<(&str, RestrictedExpression)>) = match &action.resource {
             Resource::Path { path, glob } => {
                 let f = facts.file(path);
@@ -559,9 +652,16 @@ impl PolicyEngine {
                         ("path", str_expr(path)),
                         ("glob", b(*glob)),
                         ("in_workspace", b(env.in_workspace(path, *glob))),
-                        ("is_workspace_root", b(!*glob && path.trim_end_matches('/') == env.workspace)),
+                        (
+                            "is_workspace_root",
+                            b(!*glob && path.trim_end_matches('/') == env.workspace),
+                        ),
                         ("in_home", b(path_within(path, &env.home, *glob))),
-                        ("in_tmp", b(path_within(path, "/tmp", *glob) || path_within(path, "/var/tmp", *glob))),
+                        (
+                            "in_tmp",
+                            b(path_within(path, "/tmp", *glob)
+                                || path_within(path, "/var/tmp", *glob)),
+                        ),
                         ("readable", b(scopes.readable(path, *glob))),
                         ("writable", b(scopes.writable(path, *glob))),
                         ("sensitivity", str_expr(f.sensitivity.as_str())),
@@ -581,7 +681,12 @@ impl PolicyEngine {
                 v.extend(port_attr(*port));
                 (&t.host, host, v)
             }
-            Resource::Url { url, host, port, class } => {
+            Resource::Url {
+                url,
+                host,
+                port,
+                class,
+            } => {
                 let mut v = vec![
                     ("url", str_expr(url)),
                     ("host", str_expr(host)),
@@ -606,7 +711,9 @@ impl PolicyEngine {
                     ],
                 )
             }
-            Resource::Process { target } => (&t.process, target, vec![("target", str_expr(target))]),
+            Resource::Process { target } => {
+                (&t.process, target, vec![("target", str_expr(target))])
+            }
             Resource::Package { manager, name } => (
                 &t.package,
                 name,
@@ -637,8 +744,13 @@ impl PolicyEngine {
         } else {
             (ty, attrs)
         };
-        Entity::new_with_tags(uid(ty, id), attrs.into_iter().map(|(k, v)| (k.to_owned(), v)), [], [])
-            .map_err(|e| e.to_string())
+        Entity::new_with_tags(
+            uid(ty, id),
+            attrs.into_iter().map(|(k, v)| (k.to_owned(), v)),
+            [],
+            [],
+        )
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -706,7 +818,10 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
+        + 1;
     (line, column)
 }
 

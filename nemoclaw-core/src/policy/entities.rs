@@ -113,7 +113,11 @@ impl Agent {
         let scopes = ScopeIndex::new(context.scopes.iter().map(String::as_str)).map_err(fail)?;
         let uid = uid(&types().agent, &context.agent_id);
         let set = |items: &[String]| {
-            RestrictedExpression::new_set(items.iter().map(|s| RestrictedExpression::new_string(s.clone())))
+            RestrictedExpression::new_set(
+                items
+                    .iter()
+                    .map(|s| RestrictedExpression::new_string(s.clone())),
+            )
         };
         let attrs = [
             ("id", str_expr(&context.agent_id)),
@@ -125,8 +129,14 @@ impl Agent {
             ("model", str_expr(&context.model)),
             ("origin_kind", str_expr(&context.origin_kind)),
             ("origin_id", str_expr(&context.origin_id)),
-            ("depth", RestrictedExpression::new_long(i64::from(context.depth))),
-            ("authenticated", RestrictedExpression::new_bool(context.authenticated)),
+            (
+                "depth",
+                RestrictedExpression::new_long(i64::from(context.depth)),
+            ),
+            (
+                "authenticated",
+                RestrictedExpression::new_bool(context.authenticated),
+            ),
         ];
         let entity = Entity::new_with_tags(
             uid.clone(),
@@ -192,7 +202,9 @@ impl Environment {
 }
 
 /// Data classification of a file, as the application knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Sensitivity {
     /// Not known.
@@ -289,11 +301,16 @@ pub struct StaticFacts {
 impl StaticFacts {
     /// Parses the JSON form.
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
-        let mut facts: StaticFacts = serde_json::from_str(text).map_err(|e| PolicyError::Manifest {
-            path: "facts".to_owned(),
-            reason: e.to_string(),
-        })?;
-        for p in facts.backed_up.iter_mut().chain(facts.production_paths.iter_mut()) {
+        let mut facts: StaticFacts =
+            serde_json::from_str(text).map_err(|e| PolicyError::Manifest {
+                path: "facts".to_owned(),
+                reason: e.to_string(),
+            })?;
+        for p in facts
+            .backed_up
+            .iter_mut()
+            .chain(facts.production_paths.iter_mut())
+        {
             *p = normalize_prefix(p);
         }
         facts.sensitivity = facts

@@ -42,7 +42,8 @@ pub mod testing;
 pub use decision::{describe_resource, ActionVerdict, Decision, Verdict};
 pub use engine::{cedar_action, PolicyEngine, CEDAR_ACTIONS};
 pub use entities::{
-    Agent, AgentContext, EntityProvider, Environment, FileFacts, HostFacts, Sensitivity, StaticFacts,
+    Agent, AgentContext, EntityProvider, Environment, FileFacts, HostFacts, Sensitivity,
+    StaticFacts,
 };
 pub use error::{PolicyDiagnostic, PolicyError};
 pub use pack::{PackManifest, PackSource, SourceFile, BUILTIN_PACKS, BUILTIN_SCHEMA};

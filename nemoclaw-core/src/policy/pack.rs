@@ -26,7 +26,9 @@ type EmbeddedFiles = &'static [(&'static str, &'static str)];
 
 fn builtin_files(name: &str) -> Option<EmbeddedFiles> {
     Some(match name {
-        "coding-agent" => pack_files!("coding-agent": "pack.json", "baseline.cedar", "files.cedar", "network.cedar", "exec.cedar", "tools.cedar"),
+        "coding-agent" => {
+            pack_files!("coding-agent": "pack.json", "baseline.cedar", "files.cedar", "network.cedar", "exec.cedar", "tools.cedar")
+        }
         "read-only" => pack_files!("read-only": "pack.json", "baseline.cedar", "read-only.cedar"),
         "ops" => pack_files!("ops": "pack.json", "baseline.cedar", "ops.cedar"),
         _ => return None,
@@ -105,7 +107,8 @@ impl PackSource {
 
     /// One of the packs compiled into the library ([`BUILTIN_PACKS`]).
     pub fn builtin(name: &str) -> Result<Self, PolicyError> {
-        let files = builtin_files(name).ok_or_else(|| PolicyError::PackNotFound(name.to_owned()))?;
+        let files =
+            builtin_files(name).ok_or_else(|| PolicyError::PackNotFound(name.to_owned()))?;
         let mut manifest_text = String::new();
         let mut policies = Vec::new();
         for (file, text) in files {
@@ -118,6 +121,7 @@ impl PackSource {
                 });
             }
         }
+        policies.sort_by(|a, b| a.name.cmp(&b.name));
         let manifest = parse_manifest(&manifest_text, &format!("builtin:{name}/pack.json"), name)?;
         Ok(Self {
             origin: format!("builtin:{name}"),
@@ -224,7 +228,11 @@ impl PackSource {
     }
 }
 
-fn parse_manifest(text: &str, file: &str, fallback_name: &str) -> Result<PackManifest, PolicyError> {
+fn parse_manifest(
+    text: &str,
+    file: &str,
+    fallback_name: &str,
+) -> Result<PackManifest, PolicyError> {
     let mut m: PackManifest = serde_json::from_str(text).map_err(|e| PolicyError::Manifest {
         path: file.to_owned(),
         reason: e.to_string(),

@@ -187,15 +187,27 @@ mod tests {
     #[test]
     fn prefixes_match_whole_components() {
         assert!(path_within("/home/dev/project", "/home/dev/project", false));
-        assert!(path_within("/home/dev/project/src/a.rs", "/home/dev/project", false));
-        assert!(!path_within("/home/dev/project2", "/home/dev/project", false));
+        assert!(path_within(
+            "/home/dev/project/src/a.rs",
+            "/home/dev/project",
+            false
+        ));
+        assert!(!path_within(
+            "/home/dev/project2",
+            "/home/dev/project",
+            false
+        ));
         assert!(!path_within("/home/dev", "/home/dev/project", false));
         assert!(path_within("/anything", "/", false));
     }
 
     #[test]
     fn globs_are_judged_by_their_literal_directory() {
-        assert!(path_within("/home/dev/project/*.log", "/home/dev/project", true));
+        assert!(path_within(
+            "/home/dev/project/*.log",
+            "/home/dev/project",
+            true
+        ));
         assert!(!path_within("/home/dev/proj*", "/home/dev/project", true));
         assert!(!path_within("/*", "/home/dev/project", true));
     }
@@ -211,7 +223,9 @@ mod tests {
         assert!(!p.matches("example.com", Some(443)));
         assert!(!p.matches("example.com", None));
         assert!(HostPattern::parse("*").unwrap().matches("x.y", None));
-        assert!(HostPattern::parse("[::1]:80").unwrap().matches("::1", Some(80)));
+        assert!(HostPattern::parse("[::1]:80")
+            .unwrap()
+            .matches("::1", Some(80)));
         assert!(HostPattern::parse("a:notaport").is_none());
     }
 

@@ -16,7 +16,9 @@
 
 use serde::Deserialize;
 
-use super::{Agent, AgentContext, Decision, Environment, PolicyEngine, PolicyError, StaticFacts, Verdict};
+use super::{
+    Agent, AgentContext, Decision, Environment, PolicyEngine, PolicyError, StaticFacts, Verdict,
+};
 use crate::intent::{Action, ActionAttrs, Intent, Resource, Span, Verb};
 
 /// An action as written in a test file (no span needed).
@@ -119,7 +121,10 @@ impl PolicyTests {
     /// Runs every case against `engine`.
     pub fn run(&self, engine: &PolicyEngine) -> Vec<CaseOutcome> {
         let env = Environment::new(&self.workspace, &self.home);
-        self.cases.iter().map(|c| run_case(c, engine, &env)).collect()
+        self.cases
+            .iter()
+            .map(|c| run_case(c, engine, &env))
+            .collect()
     }
 }
 
