@@ -136,7 +136,6 @@ fn diff(old: &str, new: &str, workspace: Option<PathBuf>, corpus: &PathBuf) -> C
     let setup = |policy: &str| Setup {
         policy: Some(policy.to_owned()),
         workspace: workspace.clone(),
-        ..Setup::default()
     };
     let old_checker = Checker::new(&setup(old))?;
     let new_checker = Checker::new(&setup(new))?;
@@ -154,7 +153,7 @@ fn diff(old: &str, new: &str, workspace: Option<PathBuf>, corpus: &PathBuf) -> C
         total += 1;
         let (a, b) = match (old_checker.check_line(&line), new_checker.check_line(&line)) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
+            (Err((_, e)), _) | (_, Err((_, e))) => {
                 eprintln!("line {}: {e}", n + 1);
                 continue;
             }

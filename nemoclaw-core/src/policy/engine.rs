@@ -257,7 +257,7 @@ impl PolicyEngine {
                         PolicyError::Invalid(vec![at(
                             "",
                             0,
-                            Some(&policy.id().to_string()),
+                            Some(policy.id().as_ref()),
                             &e.to_string(),
                         )])
                     })?;

@@ -109,9 +109,7 @@ pub fn path_within(path: &str, prefix: &str, glob: bool) -> bool {
 /// The directory part of a glob path before its first wildcard:
 /// `/a/b/*.log` → `/a/b`, `/a/b*` → `/a`.
 fn literal_dir(path: &str) -> &str {
-    let first = path
-        .find(|c| matches!(c, '*' | '?' | '['))
-        .unwrap_or(path.len());
+    let first = path.find(['*', '?', '[']).unwrap_or(path.len());
     match path[..first].rfind('/') {
         Some(0) => "/",
         Some(i) => &path[..i],
