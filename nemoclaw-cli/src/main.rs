@@ -11,9 +11,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod check;
 mod intent_cmd;
 mod keygen;
+mod policy;
 mod redact;
+mod review;
 mod sandbox;
 mod token;
 
@@ -76,6 +79,12 @@ enum Command {
     Redact(redact::RedactArgs),
     /// Put pseudonymized originals back into a text (stdin) from a sealed vault.
     Restore(redact::RestoreArgs),
+    /// Judge a request (or `--jsonl` batch) against a policy pack.
+    Check(Box<check::Args>),
+    /// Validate, test and diff policy packs.
+    Policy(policy::Args),
+    /// Review escalation tickets: list, show, approve, deny.
+    Review(review::Args),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +105,9 @@ fn main() -> ExitCode {
         Command::Intent(args) => intent_cmd::run(args),
         Command::Redact(args) => redact::run_redact(args),
         Command::Restore(args) => redact::run_restore(args),
+        Command::Check(args) => check::run(*args),
+        Command::Policy(args) => policy::run(args),
+        Command::Review(args) => review::run(args),
     };
     match result {
         Ok(code) => code,

@@ -88,9 +88,33 @@ pub enum ErrorCode {
     // intent codes continue here
 
     // ---- policy (400-499) ----
+    /// A policy file does not parse.
+    PolicyParse = 400,
+    /// The Cedar schema does not parse.
+    PolicySchema = 401,
+    /// A policy does not validate against the schema, or has a bad annotation.
+    PolicyInvalid = 402,
+    /// No policy pack of that name, or the directory holds no policy.
+    PolicyPackNotFound = 403,
+    /// A pack manifest (`pack.json`) is malformed.
+    PolicyManifest = 404,
+    /// An agent description (scopes, ids) cannot become a Cedar entity.
+    PolicyPrincipal = 405,
     // policy codes continue here
 
     // ---- guard and review (500-599) ----
+    /// The Guard's configuration is incomplete or inconsistent.
+    GuardConfig = 500,
+    /// No escalation ticket has that id.
+    TicketNotFound = 501,
+    /// The ticket store (SQLite) failed.
+    TicketStore = 502,
+    /// The request does not match the ticket it claims (digest, identity or policy set).
+    TicketMismatch = 503,
+    /// The ticket was already decided or has expired.
+    TicketClosed = 504,
+    /// A reviewer may not decide this ticket (unknown, or decided already).
+    ReviewRefused = 505,
     // guard codes continue here
 
     // ---- privacy (600-699) ----
@@ -174,7 +198,19 @@ impl ErrorCode {
             // audit names continue here
             ErrorCode::IntentInvalidRequest => "intent_invalid_request",
             // intent names continue here
+            ErrorCode::PolicyParse => "policy_parse",
+            ErrorCode::PolicySchema => "policy_schema",
+            ErrorCode::PolicyInvalid => "policy_invalid",
+            ErrorCode::PolicyPackNotFound => "policy_pack_not_found",
+            ErrorCode::PolicyManifest => "policy_manifest",
+            ErrorCode::PolicyPrincipal => "policy_principal",
             // policy names continue here
+            ErrorCode::GuardConfig => "guard_config",
+            ErrorCode::TicketNotFound => "ticket_not_found",
+            ErrorCode::TicketStore => "ticket_store",
+            ErrorCode::TicketMismatch => "ticket_mismatch",
+            ErrorCode::TicketClosed => "ticket_closed",
+            ErrorCode::ReviewRefused => "review_refused",
             // guard names continue here
             ErrorCode::PrivacyConfigInvalid => "privacy_config_invalid",
             ErrorCode::PrivacyPolicyInvalid => "privacy_policy_invalid",

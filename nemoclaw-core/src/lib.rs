@@ -9,9 +9,13 @@ pub mod audit;
 #[forbid(unsafe_code)]
 pub mod error;
 #[forbid(unsafe_code)]
+pub mod guard;
+#[forbid(unsafe_code)]
 pub mod identity;
 #[forbid(unsafe_code)]
 pub mod intent;
+#[forbid(unsafe_code)]
+pub mod policy;
 #[forbid(unsafe_code)]
 pub mod privacy;
 #[allow(unsafe_code)]
