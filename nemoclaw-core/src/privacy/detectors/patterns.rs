@@ -9,6 +9,7 @@
 //! `RegexSet` pre-pass was measured 7× slower on this rule set (its
 //! multi-pattern DFA overflows the lazy DFA cache) and is not used.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use phonenumber::country::Id as Country;
@@ -169,6 +170,7 @@ impl PatternDetector {
         // Phone candidates inside a card, SSN, ITIN, IBAN or IP address
         // already found are not parsed again.
         let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut memo: HashMap<String, bool> = HashMap::new();
         if rule == Rule::Phone {
             taken = out
                 .iter()
@@ -204,7 +206,7 @@ impl PatternDetector {
                 Rule::Ipv4 => ipv4(text, s, e, t, out),
                 Rule::Ipv6 => ipv6(text, s, e, t, out),
                 Rule::Mac => out.push(Span::new(s, e, labels::MAC_ADDRESS, 0.9, "pattern")),
-                Rule::Phone => phone(text, s, e, t, out),
+                Rule::Phone => phone(text, s, e, t, &mut memo, out),
                 Rule::IdNumber => id_number(text, s, e, t, out),
                 Rule::BirthDate => birth_date(text, s, e, out),
                 Rule::Age => age(s, t, out),
@@ -389,7 +391,16 @@ fn ipv6(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
     }
 }
 
-fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
+fn phone(
+    text: &str,
+    s: usize,
+    e: usize,
+    t: &str,
+    memo: &mut HashMap<String, bool>,
+    out: &mut Vec<Span>,
+) {
+    // Cheap shape checks first; the context window and `phonenumber`
+    // parsing are paid only by candidates that survive them.
     let digits = t.bytes().filter(u8::is_ascii_digit).count();
     if !(7..=15).contains(&digits) {
         return;
@@ -398,14 +409,6 @@ fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/' || c == '-' || c == ':')
         || next_char(text, e).is_some_and(|c| c.is_ascii_alphanumeric() || c == '/' || c == ':')
     {
-        return;
-    }
-    let w = context::window(text, s, e);
-    let has_sep = t
-        .bytes()
-        .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
-    let in_context = context::has_any(&w, PHONE_WORDS);
-    if !t.starts_with('+') && !has_sep && !in_context {
         return;
     }
     // Dates and dotted quads are not phone numbers.
@@ -420,37 +423,68 @@ fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
     if t.bytes().filter(|&b| b == b'.').count() == 3 {
         return;
     }
-    let valid = if t.starts_with('+') {
+    let plus = t.starts_with('+');
+    let has_sep = t
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
+    let mut window = None;
+    if !plus && !has_sep {
+        let w = context::window(text, s, e);
+        if !context::has_any(&w, PHONE_WORDS) {
+            return;
+        }
+        window = Some(w);
+    }
+    if !plus && !t.starts_with('0') {
+        // North American numbering plan shape first: 10 digits (after an
+        // optional country code 1), area and exchange codes start with 2-9.
+        // Only candidates of that shape pay for a full parse.
+        let mut d = [0u8; 15];
+        let mut n = 0;
+        for b in t.bytes().filter(u8::is_ascii_digit) {
+            if let Some(x) = d.get_mut(n) {
+                *x = b;
+            }
+            n += 1;
+        }
+        let d = if n == 11 && d[0] == b'1' {
+            &d[1..11]
+        } else {
+            &d[..n.min(15)]
+        };
+        if !(d.len() == 10 && d[0] >= b'2' && d[3] >= b'2') {
+            return;
+        }
+    }
+    // The same candidate text recurs (signatures, quoted mails): parse once.
+    let valid = match memo.get(t) {
+        Some(v) => *v,
+        None => {
+            let v = phone_valid(t);
+            memo.insert(t.to_string(), v);
+            v
+        }
+    };
+    if !valid {
+        return;
+    }
+    let w = window.unwrap_or_else(|| context::window(text, s, e));
+    let base = if plus || t.contains('(') { 0.8 } else { 0.7 };
+    let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
+    out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
+}
+
+/// Full `phonenumber` validation of a candidate that passed the shape checks.
+fn phone_valid(t: &str) -> bool {
+    if t.starts_with('+') {
         phonenumber::parse(None, t).is_ok_and(|n| n.is_valid())
     } else if t.starts_with('0') {
         NATIONAL_REGIONS
             .iter()
             .any(|r| phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()))
     } else {
-        // North American numbering plan shape first: 10 digits (after an
-        // optional country code 1), area and exchange codes start with 2-9.
-        // Only candidates of that shape pay for a full parse.
-        let d: Vec<u8> = t.bytes().filter(u8::is_ascii_digit).collect();
-        let d = if d.len() == 11 && d.first() == Some(&b'1') {
-            &d[1..]
-        } else {
-            &d[..]
-        };
-        d.len() == 10
-            && d[0] >= b'2'
-            && d[3] >= b'2'
-            && phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
-    };
-    if !valid {
-        return;
+        phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
     }
-    let base = if t.starts_with('+') || t.contains('(') {
-        0.8
-    } else {
-        0.7
-    };
-    let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
-    out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
 }
 
 fn id_number(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
