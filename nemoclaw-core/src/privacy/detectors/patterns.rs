@@ -9,7 +9,6 @@
 //! `RegexSet` pre-pass was measured 7× slower on this rule set (its
 //! multi-pattern DFA overflows the lazy DFA cache) and is not used.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use phonenumber::country::Id as Country;
@@ -170,7 +169,7 @@ impl PatternDetector {
         // Phone candidates inside a card, SSN, ITIN, IBAN or IP address
         // already found are not parsed again.
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        let mut memo: HashMap<String, bool> = HashMap::new();
+        let mut pending: Vec<(usize, usize)> = Vec::new();
         if rule == Rule::Phone {
             taken = out
                 .iter()
@@ -206,12 +205,15 @@ impl PatternDetector {
                 Rule::Ipv4 => ipv4(text, s, e, t, out),
                 Rule::Ipv6 => ipv6(text, s, e, t, out),
                 Rule::Mac => out.push(Span::new(s, e, labels::MAC_ADDRESS, 0.9, "pattern")),
-                Rule::Phone => phone(text, s, e, t, &mut memo, out),
+                Rule::Phone => phone(text, s, e, t, &mut pending),
                 Rule::IdNumber => id_number(text, s, e, t, out),
                 Rule::BirthDate => birth_date(text, s, e, out),
                 Rule::Age => age(s, t, out),
                 Rule::Zip => zip(s, t, out),
             }
+        }
+        if !pending.is_empty() {
+            validate_phones(text, &pending, out);
         }
     }
 }
@@ -396,14 +398,7 @@ fn ipv6(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
     }
 }
 
-fn phone(
-    text: &str,
-    s: usize,
-    e: usize,
-    t: &str,
-    memo: &mut HashMap<String, bool>,
-    out: &mut Vec<Span>,
-) {
+fn phone(text: &str, s: usize, e: usize, t: &str, pending: &mut Vec<(usize, usize)>) {
     // Cheap shape checks first; the context window and `phonenumber`
     // parsing are paid only by candidates that survive them.
     let digits = t.bytes().filter(u8::is_ascii_digit).count();
@@ -432,13 +427,8 @@ fn phone(
     let has_sep = t
         .bytes()
         .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
-    let mut window = None;
-    if !plus && !has_sep {
-        let w = context::window(text, s, e);
-        if !context::has_any(&w, PHONE_WORDS) {
-            return;
-        }
-        window = Some(w);
+    if !plus && !has_sep && !context::has_any(&context::window(text, s, e), PHONE_WORDS) {
+        return;
     }
     if !plus && !t.starts_with('0') {
         // North American numbering plan shape first: 10 digits (after an
@@ -461,22 +451,59 @@ fn phone(
             return;
         }
     }
-    // The same candidate text recurs (signatures, quoted mails): parse once.
-    let valid = match memo.get(t) {
-        Some(v) => *v,
-        None => {
-            let v = phone_valid(t);
-            memo.insert(t.to_string(), v);
-            v
-        }
+    pending.push((s, e));
+}
+
+/// Validate the phone candidates of one text and report the valid ones in
+/// text order. `phonenumber` keeps its compiled metadata regexes in a small
+/// LRU cache, so candidates are validated grouped by kind and leading
+/// digits (country code): alternating countries would recompile them.
+/// The same candidate text (signatures, quoted mails) is parsed once.
+fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) {
+    let key = |&(s, e): &(usize, usize)| {
+        let t = text.get(s..e).unwrap_or("");
+        let kind = match t.as_bytes().first() {
+            Some(b'+') => 0,
+            Some(b'0') => 2,
+            _ => 1,
+        };
+        (kind, t)
     };
-    if !valid {
-        return;
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ka, kb) = (pending.get(a).map(key), pending.get(b).map(key));
+        ka.cmp(&kb)
+    });
+    let mut valid = vec![false; pending.len()];
+    let mut last: Option<(&str, bool)> = None;
+    for i in order {
+        let Some(&(s, e)) = pending.get(i) else {
+            continue;
+        };
+        let t = text.get(s..e).unwrap_or("");
+        let v = match last {
+            Some((lt, lv)) if lt == t => lv,
+            _ => phone_valid(t),
+        };
+        last = Some((t, v));
+        if let Some(x) = valid.get_mut(i) {
+            *x = v;
+        }
     }
-    let w = window.unwrap_or_else(|| context::window(text, s, e));
-    let base = if plus || t.contains('(') { 0.8 } else { 0.7 };
-    let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
-    out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
+    for (&(s, e), v) in pending.iter().zip(valid) {
+        if !v {
+            continue;
+        }
+        let t = text.get(s..e).unwrap_or("");
+        let w = context::window(text, s, e);
+        let base = if t.starts_with('+') || t.contains('(') {
+            0.8
+        } else {
+            0.7
+        };
+        let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
+        out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
+    }
 }
 
 /// Full `phonenumber` validation of a candidate that passed the shape checks.
