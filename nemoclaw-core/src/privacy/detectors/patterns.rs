@@ -698,6 +698,31 @@ mod tests {
     }
 
     #[test]
+    fn phones_of_alternating_countries_all_found_in_text_order() {
+        let text = "tel +44 20 7946 0958, tel +49 30 901820, tel +44 20 7946 0958, \
+                    call (415) 867-5309, Telefon: 030 901820, tel +49 30 901820";
+        let d = PatternDetector::new().unwrap();
+        let mut out = Vec::new();
+        d.detect(text, &mut out).unwrap();
+        let phones: Vec<&str> = out
+            .iter()
+            .filter(|s| s.label.as_ref() == "PHONE_NUMBER")
+            .map(|s| &text[s.start..s.end])
+            .collect();
+        assert_eq!(
+            phones,
+            [
+                "+44 20 7946 0958",
+                "+49 30 901820",
+                "+44 20 7946 0958",
+                "(415) 867-5309",
+                "030 901820",
+                "+49 30 901820"
+            ]
+        );
+    }
+
+    #[test]
     fn context_dependent_ids() {
         assert!(has(
             "passport number: 912345678",
