@@ -475,12 +475,36 @@ fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) 
         ka.cmp(&kb)
     });
     let mut valid = vec![false; pending.len()];
+    // National numbers with a trunk `0` are tried region by region (each
+    // region's metadata regexes used once for all of them), not candidate
+    // by candidate through all regions.
+    let trunk: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| pending.get(i).is_some_and(|p| key(p).0 == 2))
+        .collect();
+    for r in NATIONAL_REGIONS {
+        for &i in &trunk {
+            let (Some(&(s, e)), Some(false)) = (pending.get(i), valid.get(i).copied()) else {
+                continue;
+            };
+            let t = text.get(s..e).unwrap_or("");
+            if phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()) {
+                if let Some(x) = valid.get_mut(i) {
+                    *x = true;
+                }
+            }
+        }
+    }
     let mut last: Option<(&str, bool)> = None;
     for i in order {
         let Some(&(s, e)) = pending.get(i) else {
             continue;
         };
         let t = text.get(s..e).unwrap_or("");
+        if key(&(s, e)).0 == 2 {
+            continue;
+        }
         let v = match last {
             Some((lt, lv)) if lt == t => lv,
             _ => phone_valid(t),
