@@ -56,11 +56,11 @@ const RULES: &[(Rule, &str)] = &[
     (Rule::Ipv4, r"(?-u:\b)(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?-u:\b)"),
     (
         Rule::Ipv6,
-        r"(?i)(?:[0-9a-f]{1,4}:|::?)(?:[0-9a-f]{0,4}:){1,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-f]{1,4})?",
+        r"(?i-u)(?:[0-9a-f]{1,4}:|::?)(?:[0-9a-f]{0,4}:){1,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-f]{1,4})?",
     ),
     (
         Rule::Mac,
-        r"(?i)(?-u:\b)(?:[0-9a-f]{2}(?:[:\-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?-u:\b)",
+        r"(?i-u)(?-u:\b)(?:[0-9a-f]{2}(?:[:\-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?-u:\b)",
     ),
     (
         Rule::Phone,
@@ -72,11 +72,11 @@ const RULES: &[(Rule, &str)] = &[
     ),
     (
         Rule::BirthDate,
-        r"(?i)(?-u:\b)(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:19|20)?[0-9]{2}|(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}(?:st|nd|rd|th)?\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,? (?:19|20)[0-9]{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? [0-9]{1,2}(?:st|nd|rd|th)?,? (?:19|20)[0-9]{2})(?-u:\b)",
+        r"(?i-u)(?-u:\b)(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:19|20)?[0-9]{2}|(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}(?:st|nd|rd|th)?\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,? (?:19|20)[0-9]{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? [0-9]{1,2}(?:st|nd|rd|th)?,? (?:19|20)[0-9]{2})(?-u:\b)",
     ),
     (
         Rule::Age,
-        r"(?i)(?-u:\b)(?:aged?:? ?[0-9]{1,3}|[0-9]{1,3}[ \-](?:years?|yrs?)[ \-]old|[0-9]{1,3} ?(?:y/o|yo)|(?:turns|turned|turning) [0-9]{1,3})(?-u:\b)",
+        r"(?i-u)(?-u:\b)(?:aged?:? ?[0-9]{1,3}|[0-9]{1,3}[ \-](?:years?|yrs?)[ \-]old|[0-9]{1,3} ?(?:y/o|yo)|(?:turns|turned|turning) [0-9]{1,3})(?-u:\b)",
     ),
     (
         Rule::Zip,
@@ -169,6 +169,7 @@ impl PatternDetector {
         // Phone candidates inside a card, SSN, ITIN, IBAN or IP address
         // already found are not parsed again.
         let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut pending: Vec<(usize, usize)> = Vec::new();
         if rule == Rule::Phone {
             taken = out
                 .iter()
@@ -204,12 +205,15 @@ impl PatternDetector {
                 Rule::Ipv4 => ipv4(text, s, e, t, out),
                 Rule::Ipv6 => ipv6(text, s, e, t, out),
                 Rule::Mac => out.push(Span::new(s, e, labels::MAC_ADDRESS, 0.9, "pattern")),
-                Rule::Phone => phone(text, s, e, t, out),
+                Rule::Phone => phone(text, s, e, t, &mut pending),
                 Rule::IdNumber => id_number(text, s, e, t, out),
                 Rule::BirthDate => birth_date(text, s, e, out),
                 Rule::Age => age(s, t, out),
                 Rule::Zip => zip(s, t, out),
             }
+        }
+        if !pending.is_empty() {
+            validate_phones(text, &pending, out);
         }
     }
 }
@@ -220,8 +224,13 @@ impl Detector for PatternDetector {
     }
 
     fn detect(&self, text: &str, out: &mut Vec<Span>) -> Result<(), PrivacyError> {
+        // Every rule but e-mail, IPv6 and MAC needs an ASCII digit in its
+        // match: a text without one skips their scans (exact, not a guess).
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
         for (rule, re) in &self.rules {
-            self.run_rule(*rule, re, text, out);
+            if has_digit || matches!(rule, Rule::Email | Rule::Ipv6 | Rule::Mac) {
+                self.run_rule(*rule, re, text, out);
+            }
         }
         Ok(())
     }
@@ -389,7 +398,9 @@ fn ipv6(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
     }
 }
 
-fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
+fn phone(text: &str, s: usize, e: usize, t: &str, pending: &mut Vec<(usize, usize)>) {
+    // Cheap shape checks first; the context window and `phonenumber`
+    // parsing are paid only by candidates that survive them.
     let digits = t.bytes().filter(u8::is_ascii_digit).count();
     if !(7..=15).contains(&digits) {
         return;
@@ -398,14 +409,6 @@ fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/' || c == '-' || c == ':')
         || next_char(text, e).is_some_and(|c| c.is_ascii_alphanumeric() || c == '/' || c == ':')
     {
-        return;
-    }
-    let w = context::window(text, s, e);
-    let has_sep = t
-        .bytes()
-        .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
-    let in_context = context::has_any(&w, PHONE_WORDS);
-    if !t.starts_with('+') && !has_sep && !in_context {
         return;
     }
     // Dates and dotted quads are not phone numbers.
@@ -420,37 +423,124 @@ fn phone(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
     if t.bytes().filter(|&b| b == b'.').count() == 3 {
         return;
     }
-    let valid = if t.starts_with('+') {
+    let plus = t.starts_with('+');
+    let has_sep = t
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
+    if !plus && !has_sep && !context::has_any(&context::window(text, s, e), PHONE_WORDS) {
+        return;
+    }
+    if !plus && !t.starts_with('0') {
+        // North American numbering plan shape first: 10 digits (after an
+        // optional country code 1), area and exchange codes start with 2-9.
+        // Only candidates of that shape pay for a full parse.
+        let mut d = [0u8; 15];
+        let mut n = 0;
+        for b in t.bytes().filter(u8::is_ascii_digit) {
+            if let Some(x) = d.get_mut(n) {
+                *x = b;
+            }
+            n += 1;
+        }
+        let d = if n == 11 && d[0] == b'1' {
+            &d[1..11]
+        } else {
+            &d[..n.min(15)]
+        };
+        if !(d.len() == 10 && d[0] >= b'2' && d[3] >= b'2') {
+            return;
+        }
+    }
+    pending.push((s, e));
+}
+
+/// Validate the phone candidates of one text and report the valid ones in
+/// text order. `phonenumber` keeps its compiled metadata regexes in a small
+/// LRU cache, so candidates are validated grouped by kind and leading
+/// digits (country code): alternating countries would recompile them.
+/// The same candidate text (signatures, quoted mails) is parsed once.
+fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) {
+    let key = |&(s, e): &(usize, usize)| {
+        let t = text.get(s..e).unwrap_or("");
+        let kind = match t.as_bytes().first() {
+            Some(b'+') => 0,
+            Some(b'0') => 2,
+            _ => 1,
+        };
+        (kind, t)
+    };
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ka, kb) = (pending.get(a).map(key), pending.get(b).map(key));
+        ka.cmp(&kb)
+    });
+    let mut valid = vec![false; pending.len()];
+    // National numbers with a trunk `0` are tried region by region (each
+    // region's metadata regexes used once for all of them), not candidate
+    // by candidate through all regions.
+    let trunk: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| pending.get(i).is_some_and(|p| key(p).0 == 2))
+        .collect();
+    for r in NATIONAL_REGIONS {
+        for &i in &trunk {
+            let (Some(&(s, e)), Some(false)) = (pending.get(i), valid.get(i).copied()) else {
+                continue;
+            };
+            let t = text.get(s..e).unwrap_or("");
+            if phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()) {
+                if let Some(x) = valid.get_mut(i) {
+                    *x = true;
+                }
+            }
+        }
+    }
+    let mut last: Option<(&str, bool)> = None;
+    for i in order {
+        let Some(&(s, e)) = pending.get(i) else {
+            continue;
+        };
+        let t = text.get(s..e).unwrap_or("");
+        if key(&(s, e)).0 == 2 {
+            continue;
+        }
+        let v = match last {
+            Some((lt, lv)) if lt == t => lv,
+            _ => phone_valid(t),
+        };
+        last = Some((t, v));
+        if let Some(x) = valid.get_mut(i) {
+            *x = v;
+        }
+    }
+    for (&(s, e), v) in pending.iter().zip(valid) {
+        if !v {
+            continue;
+        }
+        let t = text.get(s..e).unwrap_or("");
+        let w = context::window(text, s, e);
+        let base = if t.starts_with('+') || t.contains('(') {
+            0.8
+        } else {
+            0.7
+        };
+        let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
+        out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
+    }
+}
+
+/// Full `phonenumber` validation of a candidate that passed the shape checks.
+fn phone_valid(t: &str) -> bool {
+    if t.starts_with('+') {
         phonenumber::parse(None, t).is_ok_and(|n| n.is_valid())
     } else if t.starts_with('0') {
         NATIONAL_REGIONS
             .iter()
             .any(|r| phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()))
     } else {
-        // North American numbering plan shape first: 10 digits (after an
-        // optional country code 1), area and exchange codes start with 2-9.
-        // Only candidates of that shape pay for a full parse.
-        let d: Vec<u8> = t.bytes().filter(u8::is_ascii_digit).collect();
-        let d = if d.len() == 11 && d.first() == Some(&b'1') {
-            &d[1..]
-        } else {
-            &d[..]
-        };
-        d.len() == 10
-            && d[0] >= b'2'
-            && d[3] >= b'2'
-            && phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
-    };
-    if !valid {
-        return;
+        phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
     }
-    let base = if t.starts_with('+') || t.contains('(') {
-        0.8
-    } else {
-        0.7
-    };
-    let score = context::adjust(base, &w, PHONE_WORDS, NOT_PHONE_WORDS);
-    out.push(Span::new(s, e, labels::PHONE_NUMBER, score, "pattern"));
 }
 
 fn id_number(text: &str, s: usize, e: usize, t: &str, out: &mut Vec<Span>) {
@@ -629,6 +719,31 @@ mod tests {
         assert!(!find("released 2024-01-15")
             .iter()
             .any(|(l, _)| l == "PHONE_NUMBER"));
+    }
+
+    #[test]
+    fn phones_of_alternating_countries_all_found_in_text_order() {
+        let text = "tel +44 20 7946 0958, tel +49 30 901820, tel +44 20 7946 0958, \
+                    call (415) 867-5309, Telefon: 030 901820, tel +49 30 901820";
+        let d = PatternDetector::new().unwrap();
+        let mut out = Vec::new();
+        d.detect(text, &mut out).unwrap();
+        let phones: Vec<&str> = out
+            .iter()
+            .filter(|s| s.label.as_ref() == "PHONE_NUMBER")
+            .map(|s| &text[s.start..s.end])
+            .collect();
+        assert_eq!(
+            phones,
+            [
+                "+44 20 7946 0958",
+                "+49 30 901820",
+                "+44 20 7946 0958",
+                "(415) 867-5309",
+                "030 901820",
+                "+49 30 901820"
+            ]
+        );
     }
 
     #[test]

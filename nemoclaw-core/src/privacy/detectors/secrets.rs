@@ -212,7 +212,7 @@ const RULES: &[SecretRule] = &[
         label: labels::SECRET,
         score: 0.8,
         check: Check::Assignment,
-        pattern: r#"(?i)([a-z0-9_.\-]*(?:password|passwd|pwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[a-z0-9_\-]*)["']?\s*(?:=>|:=|[:=])\s*(["']?)([^\s"'`,;{}()<>\[\]]{6,})"#,
+        pattern: r#"((?i-u:[a-z0-9_.\-]*(?:password|passwd|pwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[a-z0-9_\-]*))["']?\s*(?:=>|:=|[:=])\s*(["']?)([^\s"'`,;{}()<>\[\]]{6,})"#,
     },
 ];
 
