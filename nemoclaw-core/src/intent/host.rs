@@ -239,10 +239,15 @@ pub(crate) fn is_url(s: &str) -> bool {
 /// Returns `None` when no host can be found.
 pub(crate) fn url_resource(raw: &str) -> Option<Resource> {
     let with_scheme;
-    let text = if is_url(raw) {
-        raw
+    // pip/npm VCS URLs: git+https://, git+ssh://, hg+http://, svn+...
+    let stripped = ["git+", "hg+", "svn+", "bzr+"]
+        .iter()
+        .find_map(|p| raw.strip_prefix(p))
+        .unwrap_or(raw);
+    let text = if is_url(stripped) {
+        stripped
     } else {
-        with_scheme = format!("http://{raw}");
+        with_scheme = format!("http://{stripped}");
         &with_scheme
     };
     match url::Url::parse(text) {

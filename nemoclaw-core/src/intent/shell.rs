@@ -106,6 +106,12 @@ pub(crate) struct Walker<'c> {
     downloaded: Vec<(String, Resource)>,
     /// Remaining node visits (bounds work on hostile input).
     budget: usize,
+    /// A download written to stdout inside the statement being walked.
+    stdout_download: Option<Resource>,
+    /// Symbolic links created in this input: (link, target).
+    links: Vec<(String, String)>,
+    /// Guard while an action is repeated on a link's target.
+    via_link: bool,
 }
 
 fn span_of(n: Node, f: &Frame) -> Span {
@@ -134,6 +140,9 @@ impl<'c> Walker<'c> {
             cwd: ctx.cwd.clone(),
             downloaded: Vec::new(),
             budget: ctx.max_input_bytes.saturating_mul(4).max(10_000),
+            stdout_download: None,
+            links: Vec::new(),
+            via_link: false,
         }
     }
 
@@ -213,6 +222,22 @@ impl<'c> Walker<'c> {
                 },
                 span,
             });
+        }
+        // acting on a link created earlier in this input acts on its target
+        if let (Resource::Path { path, .. }, false) = (&resource, self.via_link) {
+            if let Some((_, target)) = self.links.iter().rev().find(|(l, _)| l == path) {
+                let target = Resource::Path {
+                    path: target.clone(),
+                    glob: false,
+                };
+                self.via_link = true;
+                let fr = Frame {
+                    span: Some(span),
+                    ..f.clone()
+                };
+                self.push(&fr, span, verb, target, attrs, tech);
+                self.via_link = false;
+            }
         }
     }
 
@@ -368,6 +393,10 @@ impl<'c> Walker<'c> {
             }
             "command_substitution" | "process_substitution" => {
                 self.children(n, src, f, sd);
+            }
+            "file_redirect" => {
+                let _ = self.file_redirect(n, src, f, sd, true);
+                let _ = self.file_redirect(n, src, f, sd, false);
             }
             "heredoc_body" | "comment" | "heredoc_start" | "heredoc_end" | "heredoc_content" => {}
             "ERROR" => {
@@ -739,8 +768,16 @@ impl<'c> Walker<'c> {
             "redirected_statement" => self.redirected(n, src, f, stdin, sd),
             "pipeline" => self.pipeline_stream(n, src, f, stdin, sd),
             _ => {
+                // a subshell, group or list: its output is a download when
+                // a downloader inside wrote to stdout
+                let saved = self.stdout_download.take();
                 self.node(n, src, f, sd + 1);
-                Stream::Unknown
+                let got = self.stdout_download.take();
+                self.stdout_download = saved;
+                match got {
+                    Some(r) => Stream::Download(r),
+                    None => Stream::Unknown,
+                }
             }
         }
     }
@@ -1474,8 +1511,11 @@ impl<'c> Walker<'c> {
                     continue;
                 }
                 // attached value (-ofile) or combined short flags (-rf)
-                if !t.starts_with("--") && t.len() > 2 && t.starts_with('-') {
-                    let head = &t[..2];
+                if let (false, true, Some(head)) = (
+                    t.starts_with("--"),
+                    t.len() > 2 && t.starts_with('-'),
+                    t.get(..2),
+                ) {
                     if let Some(role) = cmd.spec.opts.get(head).map(|s| s.as_str()).or_else(|| {
                         inherited_opts
                             .iter()
@@ -1751,7 +1791,10 @@ impl<'c> Walker<'c> {
                     self.nested_shell(&code, f, span, sd);
                     return Stream::Unknown;
                 }
-                if let Some(script) = pos_words.first().filter(|w| w.text != "-") {
+                if let Some(script) = pos_words
+                    .first()
+                    .filter(|w| w.text != "-" && !cmd.stdin_script)
+                {
                     if let Some(dl) = &script.download {
                         // bash <(curl ...)
                         let mut a = attrs.clone();
@@ -2162,9 +2205,26 @@ impl<'c> Walker<'c> {
                     .any(|(r, v)| r == "write" && v.text == "-");
             attrs.pipe_to_shell = false;
             if writes_stdout {
+                self.stdout_download = Some(dl.clone());
                 return Stream::Download(dl);
             }
             return Stream::None;
+        }
+        if base == "ln"
+            && args.iter().any(|a| {
+                a.text.starts_with('-') && !a.text.starts_with("--") && a.text.contains('s')
+            })
+            && pos_words.len() >= 2
+        {
+            let target = path::normalize(&pos_words[0].text, &self.cwd, &self.ctx.home);
+            let link = path::normalize(
+                &pos_words[pos_words.len() - 1].text,
+                &self.cwd,
+                &self.ctx.home,
+            );
+            if self.links.len() < 256 {
+                self.links.push((link, target));
+            }
         }
         if base == "cd" {
             if let Some(w) = pos_words.first() {
@@ -2281,6 +2341,21 @@ impl<'c> Walker<'c> {
                 _ => return None,
             })
         };
+        if role == "program" && !t.contains('/') && !t.is_empty() {
+            // a program looked up on PATH (`nc -e sh`)
+            self.push(
+                f,
+                span,
+                Verb::Exec,
+                Resource::Program {
+                    name: t.to_string(),
+                },
+                a,
+                tech,
+            );
+            return None;
+        }
+        let role = if role == "program" { "exec" } else { role };
         if let Some(v) = path_verb(role) {
             if t == "-" || t.is_empty() {
                 return None;
@@ -2994,6 +3069,26 @@ impl<'c> Walker<'c> {
     }
 
     fn inline_code(&mut self, w: &Word, lang: &str, f: &Frame, span: Span, _sd: usize) {
+        // PowerShell -EncodedCommand: base64 of UTF-16LE
+        let decoded;
+        let w = if lang == "powershell"
+            && !w.text.trim().contains(char::is_whitespace)
+            && w.text.len() >= 4
+        {
+            match decode::base64_utf16le(w.text.trim()) {
+                Some(d) => {
+                    decoded = Word {
+                        text: d,
+                        obfuscated: true,
+                        ..w.clone()
+                    };
+                    &decoded
+                }
+                None => w,
+            }
+        } else {
+            w
+        };
         let mut a = ActionAttrs::default();
         a.obfuscated |= w.obfuscated;
         a.unresolved |= !w.resolved;
@@ -3529,6 +3624,7 @@ struct CmdState {
     tech: Vec<String>,
     effect_list: Vec<String>,
     parent_manager: Option<String>,
+    stdin_script: bool,
 }
 
 impl CmdState {
@@ -3550,6 +3646,7 @@ impl CmdState {
             tech: Vec::new(),
             effect_list: Vec::new(),
             parent_manager: None,
+            stdin_script: false,
         }
     }
 
@@ -3560,6 +3657,7 @@ impl CmdState {
                 "recursive" => self.recursive = true,
                 "force" => self.force = true,
                 "shell" => self.shell = true,
+                "stdin" => self.stdin_script = true,
                 "lookup" => self.lookup = true,
                 "listen" => {
                     self.listen = true;
