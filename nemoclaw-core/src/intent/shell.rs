@@ -17,6 +17,13 @@ use tree_sitter::Node;
 /// Longest value kept for a shell variable; longer values are unresolved
 /// (stops `a=$a$a` doubling from growing memory without bound).
 const MAX_VAR_LEN: usize = 8 * 1024;
+/// tree-sitter operations allowed per input byte (plus a base) before a parse
+/// is cancelled as pathological.
+const PARSE_OPS_PER_BYTE: usize = 50;
+const PARSE_OPS_BASE: usize = 50_000;
+/// Wall-clock bound of one tree-sitter parse: a base plus per KiB of input.
+const PARSE_MILLIS_BASE: u64 = 500;
+const PARSE_MILLIS_PER_KIB: u64 = 5;
 /// Most syntax-tree levels walked (deeper input is reported as overflow).
 const MAX_SYNTAX_DEPTH: usize = 200;
 
@@ -35,7 +42,31 @@ fn parse_tree(src: &str) -> Option<tree_sitter::Tree> {
         }
         let p = slot.as_mut()?;
         p.reset();
-        p.parse(src, None)
+        // Bound tree-sitter's own work: its GLR error recovery can go
+        // super-linear on crafted input (found by cargo-fuzz). The callback
+        // runs every 100 parser operations; past the budget the parse is
+        // cancelled and the caller reports overflow (fail closed).
+        let budget = PARSE_OPS_PER_BYTE
+            .saturating_mul(src.len())
+            .saturating_add(PARSE_OPS_BASE)
+            / 100;
+        let mut calls = 0usize;
+        let started = std::time::Instant::now();
+        let deadline = std::time::Duration::from_millis(
+            PARSE_MILLIS_BASE + PARSE_MILLIS_PER_KIB * (src.len() as u64 / 1024),
+        );
+        let mut progress = |_: &tree_sitter::ParseState| {
+            calls += 1;
+            calls > budget || started.elapsed() > deadline
+        };
+        let opts = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let bytes = src.as_bytes();
+        let len = bytes.len();
+        p.parse_with_options(
+            &mut |i, _| if i < len { &bytes[i..] } else { &[] },
+            None,
+            Some(opts),
+        )
     })
 }
 
