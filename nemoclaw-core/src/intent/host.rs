@@ -16,6 +16,16 @@ pub(crate) struct HostInfo {
 /// Parse and classify a host name or IP literal (brackets allowed for IPv6).
 pub(crate) fn classify(raw: &str) -> HostInfo {
     let raw = raw.trim().trim_end_matches('.');
+    // a network in CIDR notation (`10.0.0.0/24`) is classified by its address
+    if let Some((addr, bits)) = raw.rsplit_once('/') {
+        if !bits.is_empty() && bits.len() <= 3 && bits.chars().all(|c| c.is_ascii_digit()) {
+            let info = classify(addr);
+            return HostInfo {
+                host: format!("{}/{bits}", info.host),
+                class: info.class,
+            };
+        }
+    }
     let lower = raw.to_ascii_lowercase();
     // Bare IPv6 without brackets (ssh ::1, nc fe80::1).
     if lower.contains(':') && !lower.starts_with('[') {
@@ -239,10 +249,15 @@ pub(crate) fn is_url(s: &str) -> bool {
 /// Returns `None` when no host can be found.
 pub(crate) fn url_resource(raw: &str) -> Option<Resource> {
     let with_scheme;
-    let text = if is_url(raw) {
-        raw
+    // pip/npm VCS URLs: git+https://, git+ssh://, hg+http://, svn+...
+    let stripped = ["git+", "hg+", "svn+", "bzr+"]
+        .iter()
+        .find_map(|p| raw.strip_prefix(p))
+        .unwrap_or(raw);
+    let text = if is_url(stripped) {
+        stripped
     } else {
-        with_scheme = format!("http://{raw}");
+        with_scheme = format!("http://{stripped}");
         &with_scheme
     };
     match url::Url::parse(text) {

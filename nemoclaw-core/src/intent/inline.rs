@@ -75,6 +75,7 @@ pub(crate) fn technique(lang: &str) -> &'static str {
         "python" => "T1059.006",
         "node" => "T1059.007",
         "applescript" => "T1059.002",
+        "powershell" => "T1059.001",
         "sh" | "awk" => "T1059.004",
         _ => "T1059",
     }

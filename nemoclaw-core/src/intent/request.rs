@@ -9,8 +9,13 @@ use super::ParseContext;
 use serde::{Deserialize, Serialize};
 
 /// What an agent wants to do.
+///
+/// Serialized externally tagged: `{"shell": "ls"}`, `{"argv": ["ls", "-l"]}`,
+/// `{"tool_call": {"name": "read_file", "args": {...}}}`,
+/// `{"http": {"method": "GET", "url": "...", "headers": [], "body": null}}`,
+/// `{"file_op": {"op": "delete", "path": "x"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Request {
     /// Shell text (bash / POSIX sh).

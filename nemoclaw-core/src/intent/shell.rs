@@ -17,6 +17,13 @@ use tree_sitter::Node;
 /// Longest value kept for a shell variable; longer values are unresolved
 /// (stops `a=$a$a` doubling from growing memory without bound).
 const MAX_VAR_LEN: usize = 8 * 1024;
+/// tree-sitter operations allowed per input byte (plus a base) before a parse
+/// is cancelled as pathological.
+const PARSE_OPS_PER_BYTE: usize = 50;
+const PARSE_OPS_BASE: usize = 50_000;
+/// Wall-clock bound of one tree-sitter parse: a base plus per KiB of input.
+const PARSE_MILLIS_BASE: u64 = 500;
+const PARSE_MILLIS_PER_KIB: u64 = 5;
 /// Most syntax-tree levels walked (deeper input is reported as overflow).
 const MAX_SYNTAX_DEPTH: usize = 200;
 
@@ -35,7 +42,31 @@ fn parse_tree(src: &str) -> Option<tree_sitter::Tree> {
         }
         let p = slot.as_mut()?;
         p.reset();
-        p.parse(src, None)
+        // Bound tree-sitter's own work: its GLR error recovery can go
+        // super-linear on crafted input (found by cargo-fuzz). The callback
+        // runs every 100 parser operations; past the budget the parse is
+        // cancelled and the caller reports overflow (fail closed).
+        let budget = PARSE_OPS_PER_BYTE
+            .saturating_mul(src.len())
+            .saturating_add(PARSE_OPS_BASE)
+            / 100;
+        let mut calls = 0usize;
+        let started = std::time::Instant::now();
+        let deadline = std::time::Duration::from_millis(
+            PARSE_MILLIS_BASE + PARSE_MILLIS_PER_KIB * (src.len() as u64 / 1024),
+        );
+        let mut progress = |_: &tree_sitter::ParseState| {
+            calls += 1;
+            calls > budget || started.elapsed() > deadline
+        };
+        let opts = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let bytes = src.as_bytes();
+        let len = bytes.len();
+        p.parse_with_options(
+            &mut |i, _| if i < len { &bytes[i..] } else { &[] },
+            None,
+            Some(opts),
+        )
     })
 }
 
@@ -106,6 +137,16 @@ pub(crate) struct Walker<'c> {
     downloaded: Vec<(String, Resource)>,
     /// Remaining node visits (bounds work on hostile input).
     budget: usize,
+    /// A download written to stdout inside the statement being walked.
+    stdout_download: Option<Resource>,
+    /// Symbolic links created in this input: (link, target).
+    links: Vec<(String, String)>,
+    /// Guard while an action is repeated on a link's target.
+    via_link: bool,
+    /// Files written in this input with statically known text (write-then-run).
+    written: Vec<(String, String, bool)>,
+    /// The path of the last output redirection handled.
+    last_output_path: Option<String>,
 }
 
 fn span_of(n: Node, f: &Frame) -> Span {
@@ -134,6 +175,11 @@ impl<'c> Walker<'c> {
             cwd: ctx.cwd.clone(),
             downloaded: Vec::new(),
             budget: ctx.max_input_bytes.saturating_mul(4).max(10_000),
+            stdout_download: None,
+            links: Vec::new(),
+            via_link: false,
+            written: Vec::new(),
+            last_output_path: None,
         }
     }
 
@@ -213,6 +259,22 @@ impl<'c> Walker<'c> {
                 },
                 span,
             });
+        }
+        // acting on a link created earlier in this input acts on its target
+        if let (Resource::Path { path, .. }, false) = (&resource, self.via_link) {
+            if let Some((_, target)) = self.links.iter().rev().find(|(l, _)| l == path) {
+                let target = Resource::Path {
+                    path: target.clone(),
+                    glob: false,
+                };
+                self.via_link = true;
+                let fr = Frame {
+                    span: Some(span),
+                    ..f.clone()
+                };
+                self.push(&fr, span, verb, target, attrs, tech);
+                self.via_link = false;
+            }
         }
     }
 
@@ -368,6 +430,10 @@ impl<'c> Walker<'c> {
             }
             "command_substitution" | "process_substitution" => {
                 self.children(n, src, f, sd);
+            }
+            "file_redirect" => {
+                let _ = self.file_redirect(n, src, f, sd, true);
+                let _ = self.file_redirect(n, src, f, sd, false);
             }
             "heredoc_body" | "comment" | "heredoc_start" | "heredoc_end" | "heredoc_content" => {}
             "ERROR" => {
@@ -739,8 +805,16 @@ impl<'c> Walker<'c> {
             "redirected_statement" => self.redirected(n, src, f, stdin, sd),
             "pipeline" => self.pipeline_stream(n, src, f, stdin, sd),
             _ => {
+                // a subshell, group or list: its output is a download when
+                // a downloader inside wrote to stdout
+                let saved = self.stdout_download.take();
                 self.node(n, src, f, sd + 1);
-                Stream::Unknown
+                let got = self.stdout_download.take();
+                self.stdout_download = saved;
+                match got {
+                    Some(r) => Stream::Download(r),
+                    None => Stream::Unknown,
+                }
             }
         }
     }
@@ -865,12 +939,16 @@ impl<'c> Walker<'c> {
             Some(b) => self.statement(b, src, f, input, sd + 1),
             None => Stream::Unknown,
         };
+        let produced = out.clone();
         for k in &kids {
             if k.kind() == "file_redirect"
                 && Some(*k) != body
                 && self.file_redirect(*k, src, f, sd, false).is_some()
             {
                 out = Stream::None;
+                if let Some(p) = self.last_output_path.take() {
+                    self.record_written(&p, &produced);
+                }
             }
         }
         // `cat <<EOF | sh`: tree-sitter keeps the rest of the pipeline or
@@ -990,6 +1068,11 @@ impl<'c> Walker<'c> {
         }
         let verb = if is_input { Verb::Read } else { Verb::Write };
         let res = self.path_res(&w.text);
+        if !is_input {
+            if let Resource::Path { path, .. } = &res {
+                self.last_output_path = Some(path.clone());
+            }
+        }
         self.push(f, span, verb, res, attrs, &[]);
         if op == "<>" {
             let res = self.path_res(&w.text);
@@ -1115,12 +1198,75 @@ impl<'c> Walker<'c> {
             out = self.argv(&words, &env_f, span, input, sd);
         }
         let mut out = out;
+        let produced = out.clone();
         for r in &redirects {
             if r.kind() == "file_redirect" && self.file_redirect(*r, src, f, sd, false).is_some() {
                 out = Stream::None;
+                if let Some(p) = self.last_output_path.take() {
+                    self.record_written(&p, &produced);
+                }
             }
         }
         out
+    }
+
+    /// Remember what a redirection wrote, to recognize running it later.
+    fn record_written(&mut self, path: &str, produced: &Stream) {
+        match produced {
+            Stream::Text { text, obfuscated }
+                if text.len() <= 64 * 1024 && self.written.len() < 64 =>
+            {
+                self.written
+                    .push((path.to_string(), text.clone(), *obfuscated));
+            }
+            Stream::Download(r) if self.downloaded.len() < 64 => {
+                self.downloaded.push((path.to_string(), r.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Text written earlier in this input to `path`, if known.
+    fn written_text(&self, path: &str) -> Option<(String, bool)> {
+        self.written
+            .iter()
+            .rev()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, t, o)| (t.clone(), *o))
+    }
+
+    /// Run text written earlier to a file as the script it now is.
+    fn run_written(&mut self, path: &str, lang: &str, f: &Frame, span: Span, sd: usize) {
+        if let Some((text, obfuscated)) = self.written_text(path) {
+            let lang = if lang == "sh" && text.starts_with("#!") {
+                let first = text.lines().next().unwrap_or("");
+                if first.contains("python") {
+                    "python"
+                } else if first.contains("perl") {
+                    "perl"
+                } else if first.contains("node") {
+                    "node"
+                } else if first.contains("ruby") {
+                    "ruby"
+                } else {
+                    "sh"
+                }
+            } else {
+                lang
+            };
+            let w = Word {
+                text,
+                resolved: true,
+                glob: false,
+                obfuscated,
+                download: None,
+            };
+            if lang == "sh" {
+                self.nested_shell(&w, f, span, sd);
+            } else {
+                self.inline_code(&w, lang, f, span, sd);
+            }
+        }
     }
 
     /// Interpret an argv vector (already evaluated words).
@@ -1274,7 +1420,14 @@ impl<'c> Walker<'c> {
                     tech.push("T1036".to_string());
                 }
             }
+            let written_path = match &prog_res {
+                Resource::Path { path, .. } => Some(path.clone()),
+                _ => None,
+            };
             self.push(&f, span, Verb::Exec, prog_res, attrs, &tech);
+            if let Some(p) = written_path {
+                self.run_written(&p, "sh", &f, span, sd);
+            }
             self.unknown_args(&words[1..], &f, span);
             return Stream::Unknown;
         };
@@ -1474,8 +1627,11 @@ impl<'c> Walker<'c> {
                     continue;
                 }
                 // attached value (-ofile) or combined short flags (-rf)
-                if !t.starts_with("--") && t.len() > 2 && t.starts_with('-') {
-                    let head = &t[..2];
+                if let (false, true, Some(head)) = (
+                    t.starts_with("--"),
+                    t.len() > 2 && t.starts_with('-'),
+                    t.get(..2),
+                ) {
                     if let Some(role) = cmd.spec.opts.get(head).map(|s| s.as_str()).or_else(|| {
                         inherited_opts
                             .iter()
@@ -1751,7 +1907,10 @@ impl<'c> Walker<'c> {
                     self.nested_shell(&code, f, span, sd);
                     return Stream::Unknown;
                 }
-                if let Some(script) = pos_words.first().filter(|w| w.text != "-") {
+                if let Some(script) = pos_words
+                    .first()
+                    .filter(|w| w.text != "-" && !cmd.stdin_script)
+                {
                     if let Some(dl) = &script.download {
                         // bash <(curl ...)
                         let mut a = attrs.clone();
@@ -2145,6 +2304,16 @@ impl<'c> Walker<'c> {
                 &tech,
             );
         }
+        if spec.kind != Kind::Downloader
+            && spec.last.as_deref() == Some("cloud_write")
+            && pos_words.last().is_some_and(|w| w.text == "-")
+        {
+            // `aws s3 cp s3://bucket/x -`: the object goes to stdout
+            if let Some(r) = download_res.clone() {
+                self.stdout_download = Some(r.clone());
+                return Stream::Download(r);
+            }
+        }
         if spec.kind == Kind::Downloader {
             let dl = download_res.unwrap_or(Resource::Unknown {
                 text: name.to_string(),
@@ -2162,9 +2331,26 @@ impl<'c> Walker<'c> {
                     .any(|(r, v)| r == "write" && v.text == "-");
             attrs.pipe_to_shell = false;
             if writes_stdout {
+                self.stdout_download = Some(dl.clone());
                 return Stream::Download(dl);
             }
             return Stream::None;
+        }
+        if base == "ln"
+            && args.iter().any(|a| {
+                a.text.starts_with('-') && !a.text.starts_with("--") && a.text.contains('s')
+            })
+            && pos_words.len() >= 2
+        {
+            let target = path::normalize(&pos_words[0].text, &self.cwd, &self.ctx.home);
+            let link = path::normalize(
+                &pos_words[pos_words.len() - 1].text,
+                &self.cwd,
+                &self.ctx.home,
+            );
+            if self.links.len() < 256 {
+                self.links.push((link, target));
+            }
         }
         if base == "cd" {
             if let Some(w) = pos_words.first() {
@@ -2192,6 +2378,10 @@ impl<'c> Walker<'c> {
             return stdin;
         }
         if base == "tee" {
+            for w in &pos_words {
+                let p = path::normalize(&w.text, &self.cwd, &self.ctx.home);
+                self.record_written(&p, &stdin);
+            }
             return stdin;
         }
         Stream::Unknown
@@ -2281,6 +2471,21 @@ impl<'c> Walker<'c> {
                 _ => return None,
             })
         };
+        if role == "program" && !t.contains('/') && !t.is_empty() {
+            // a program looked up on PATH (`nc -e sh`)
+            self.push(
+                f,
+                span,
+                Verb::Exec,
+                Resource::Program {
+                    name: t.to_string(),
+                },
+                a,
+                tech,
+            );
+            return None;
+        }
+        let role = if role == "program" { "exec" } else { role };
         if let Some(v) = path_verb(role) {
             if t == "-" || t.is_empty() {
                 return None;
@@ -2342,7 +2547,15 @@ impl<'c> Walker<'c> {
                 }
                 self.push(f, span, Verb::Read, res.clone(), a.clone(), &[]);
             }
+            let exec_path = match (&res, v) {
+                (Resource::Path { path, .. }, Verb::Exec) => Some(path.clone()),
+                _ => None,
+            };
             self.push(f, span, v, res, a, tech);
+            if let Some(p) = exec_path {
+                let lang = cmd.lang.clone().unwrap_or_else(|| "sh".to_string());
+                self.run_written(&p, &lang, f, span, 0);
+            }
             return None;
         }
         match role {
@@ -2752,6 +2965,8 @@ impl<'c> Walker<'c> {
                     self.push(f, span, verb, res.clone(), a.clone(), tech);
                     if role == "cloud_delete" {
                         self.push(f, span, Verb::Connect, res, a, tech);
+                    } else if role == "cloud" {
+                        return Some(res);
                     }
                 } else if t != "-" {
                     let verb = if role == "cloud" {
@@ -2849,7 +3064,7 @@ impl<'c> Walker<'c> {
             }
             "container_copy" | "container_copy_dst" => {
                 if let Some((c, p)) = t.split_once(':') {
-                    if !c.contains('/') {
+                    if !c.is_empty() && !c.starts_with(['/', '.', '~']) {
                         let mut b = a.clone();
                         b.remote = Some(format!("container:{c}"));
                         let verb = if role == "container_copy" {
@@ -2994,6 +3209,26 @@ impl<'c> Walker<'c> {
     }
 
     fn inline_code(&mut self, w: &Word, lang: &str, f: &Frame, span: Span, _sd: usize) {
+        // PowerShell -EncodedCommand: base64 of UTF-16LE
+        let decoded;
+        let w = if lang == "powershell"
+            && !w.text.trim().contains(char::is_whitespace)
+            && w.text.len() >= 4
+        {
+            match decode::base64_utf16le(w.text.trim()) {
+                Some(d) => {
+                    decoded = Word {
+                        text: d,
+                        obfuscated: true,
+                        ..w.clone()
+                    };
+                    &decoded
+                }
+                None => w,
+            }
+        } else {
+            w
+        };
         let mut a = ActionAttrs::default();
         a.obfuscated |= w.obfuscated;
         a.unresolved |= !w.resolved;
@@ -3529,6 +3764,9 @@ struct CmdState {
     tech: Vec<String>,
     effect_list: Vec<String>,
     parent_manager: Option<String>,
+    stdin_script: bool,
+    /// Language of scripts this command runs (interpreters).
+    lang: Option<String>,
 }
 
 impl CmdState {
@@ -3550,6 +3788,8 @@ impl CmdState {
             tech: Vec::new(),
             effect_list: Vec::new(),
             parent_manager: None,
+            stdin_script: false,
+            lang: spec.lang.clone(),
         }
     }
 
@@ -3560,6 +3800,7 @@ impl CmdState {
                 "recursive" => self.recursive = true,
                 "force" => self.force = true,
                 "shell" => self.shell = true,
+                "stdin" => self.stdin_script = true,
                 "lookup" => self.lookup = true,
                 "listen" => {
                     self.listen = true;
