@@ -61,6 +61,36 @@ pub(crate) fn exp(x: f32) -> f32 {
     y * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
+/// Float reductions do not vectorize in order; eight independent lanes do.
+const LANES: usize = 8;
+
+fn lane_max(v: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = a.max(x);
+        }
+    }
+    tail.iter()
+        .chain(&acc)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max)
+}
+
+fn lane_sum(v: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    tail.iter().chain(&acc).sum()
+}
+
 /// `gelu(x + bias)` (erf form), `bias` repeated along the last dimension.
 pub(crate) struct BiasGeluErf<'a>(pub &'a [f32]);
 
@@ -115,13 +145,11 @@ impl CustomOp1 for MaskedSoftmax<'_> {
             let len = len.min(l);
             for (o, row) in os.chunks_exact_mut(l).zip(xs.chunks_exact(l)) {
                 let (o, row) = (&mut o[..len], &row[..len]);
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
+                let max = lane_max(row);
                 for (o, &v) in o.iter_mut().zip(row) {
-                    let e = exp(v - max);
-                    *o = e;
-                    sum += e;
+                    *o = exp(v - max);
                 }
+                let sum = lane_sum(o);
                 let inv = 1.0 / sum;
                 for o in o.iter_mut() {
                     *o *= inv;
