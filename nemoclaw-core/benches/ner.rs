@@ -58,13 +58,17 @@ fn bench(c: &mut Criterion) {
             .unwrap(),
         )
     };
+    // `NER_BENCH_DENSE_ONLY=1` skips the `Q4_0` path (the default is `f32`).
+    let dense_only = std::env::var("NER_BENCH_DENSE_ONLY").is_ok_and(|v| v == "1");
     let mut group = c.benchmark_group("ner");
     for chars in [100usize, 1_000, 10_000] {
         let text = prefix(&base, chars);
         group.sample_size(if chars >= 10_000 { 10 } else { 20 });
-        group.bench_with_input(BenchmarkId::new("q4_0", chars), text, |b, t| {
-            b.iter(|| model.predict(t).unwrap())
-        });
+        if !dense_only {
+            group.bench_with_input(BenchmarkId::new("q4_0", chars), text, |b, t| {
+                b.iter(|| model.predict(t).unwrap())
+            });
+        }
         if let Some(d) = &dense {
             group.bench_with_input(BenchmarkId::new("f32", chars), text, |b, t| {
                 b.iter(|| d.predict(t).unwrap())
@@ -79,12 +83,14 @@ fn bench(c: &mut Criterion) {
             1_000 => 50,
             _ => 10,
         };
-        let (p50, p99) = percentiles(&model, text, runs);
-        println!(
-            "ner q4_0 {chars} chars: p50 {:.3} ms, p99 {:.3} ms",
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3
-        );
+        if !dense_only {
+            let (p50, p99) = percentiles(&model, text, runs);
+            println!(
+                "ner q4_0 {chars} chars: p50 {:.3} ms, p99 {:.3} ms",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            );
+        }
         if let Some(d) = &dense {
             let (p50, p99) = percentiles(d, text, runs);
             println!(

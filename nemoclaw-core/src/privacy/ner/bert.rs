@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
+use super::kernels::{BiasGeluErf, BiasResidualLayerNorm, MaskedSoftmax};
 use super::onnx::{OnnxWeights, U8Table};
 
 type CResult<T> = candle_core::Result<T>;
@@ -115,12 +116,16 @@ impl Linear {
         Ok(true)
     }
 
+    /// `x · Wᵀ` without the bias.
+    fn matmul(&self, x: &Tensor) -> CResult<Tensor> {
+        match &self.w {
+            Proj::Quantized(q) => q.forward(x),
+            Proj::Dense(wt) => x.matmul(wt),
+        }
+    }
+
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        let y = match &self.w {
-            Proj::Quantized(q) => q.forward(x)?,
-            Proj::Dense(wt) => x.matmul(wt)?,
-        };
-        y.broadcast_add(&self.b)
+        self.matmul(x)?.broadcast_add(&self.b)
     }
 }
 
@@ -211,6 +216,48 @@ pub(crate) struct Encoder {
     device: Device,
     /// Whether the projections run on GGML `Q4_0` blocks.
     pub quantized: bool,
+    /// Host copies of biases and layer-norm weights for the fused CPU
+    /// kernels (`None` off the CPU).
+    cpu: Option<CpuParams>,
+}
+
+/// One layer's biases and layer-norm weights as host vectors.
+#[derive(Debug)]
+struct CpuLayer {
+    out_b: Vec<f32>,
+    ln1_w: Vec<f32>,
+    ln1_b: Vec<f32>,
+    up_b: Vec<f32>,
+    down_b: Vec<f32>,
+    ln2_w: Vec<f32>,
+    ln2_b: Vec<f32>,
+}
+
+#[derive(Debug)]
+struct CpuParams {
+    layers: Vec<CpuLayer>,
+}
+
+impl CpuParams {
+    fn new(layers: &[Layer]) -> CResult<Self> {
+        let v = |t: &Tensor| t.to_vec1::<f32>();
+        Ok(Self {
+            layers: layers
+                .iter()
+                .map(|l| {
+                    Ok(CpuLayer {
+                        out_b: v(&l.out.b)?,
+                        ln1_w: v(&l.ln1.w)?,
+                        ln1_b: v(&l.ln1.b)?,
+                        up_b: v(&l.up.b)?,
+                        down_b: v(&l.down.b)?,
+                        ln2_w: v(&l.ln2.w)?,
+                        ln2_b: v(&l.ln2.b)?,
+                    })
+                })
+                .collect::<CResult<Vec<_>>>()?,
+        })
+    }
 }
 
 /// Parameter names of one layout (BERT or DistilBERT), prefix stripped.
@@ -425,7 +472,13 @@ impl Encoder {
         }
         let (classifier, qc) = source.linear(&["classifier".to_owned()], device)?;
         let num_labels = classifier.b.dims1().map_err(|e| e.to_string())?;
+        let cpu = if device.is_cpu() {
+            Some(CpuParams::new(&layers).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
         Ok(Self {
+            cpu,
             word,
             position,
             token_type,
@@ -478,7 +531,7 @@ impl Encoder {
         let mut x = self.emb_ln.forward(&x)?;
 
         // Additive mask over padded keys, only when lengths differ.
-        let mask = if batch.iter().any(|s| s.len() != l) {
+        let mask = if self.cpu.is_none() && batch.iter().any(|s| s.len() != l) {
             let mut m = vec![0f32; b * l];
             for (s, ids) in batch.iter().enumerate() {
                 for v in &mut m[s * l + ids.len()..(s + 1) * l] {
@@ -493,7 +546,9 @@ impl Encoder {
         let heads = self.num_heads;
         let d = h / heads;
         let scale = 1.0 / (d as f64).sqrt();
-        for layer in &self.layers {
+        let lens: Vec<usize> = batch.iter().map(Vec::len).collect();
+        let cpu = self.cpu.as_ref();
+        for (li, layer) in self.layers.iter().enumerate() {
             let qkv = layer.qkv.forward(&x)?.reshape((b, l, 3, heads, d))?;
             let mut q = qkv
                 .narrow(2, 0, 1)?
@@ -513,7 +568,39 @@ impl Encoder {
                 .squeeze(2)?
                 .transpose(1, 2)?
                 .contiguous()?;
-            let mut scores = q.matmul(&k.t()?)?;
+            let scores = q.matmul(&k.t()?)?;
+            if let Some(cpu) = &cpu {
+                let probs = scores.apply_op1_no_bwd(&MaskedSoftmax { lens: &lens })?;
+                let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?;
+                let x1 = layer.out.matmul(&ctx)?.apply_op2_no_bwd(
+                    &x,
+                    &BiasResidualLayerNorm {
+                        bias: &cpu.layers[li].out_b,
+                        gamma: &cpu.layers[li].ln1_w,
+                        beta: &cpu.layers[li].ln1_b,
+                        eps: layer.ln1.eps,
+                    },
+                )?;
+                let up = if self.activation == Activation::GeluErf {
+                    layer
+                        .up
+                        .matmul(&x1)?
+                        .apply_op1_no_bwd(&BiasGeluErf(&cpu.layers[li].up_b))?
+                } else {
+                    self.activation.apply(&layer.up.forward(&x1)?)?
+                };
+                x = layer.down.matmul(&up)?.apply_op2_no_bwd(
+                    &x1,
+                    &BiasResidualLayerNorm {
+                        bias: &cpu.layers[li].down_b,
+                        gamma: &cpu.layers[li].ln2_w,
+                        beta: &cpu.layers[li].ln2_b,
+                        eps: layer.ln2.eps,
+                    },
+                )?;
+                continue;
+            }
+            let mut scores = scores;
             if let Some(m) = &mask {
                 scores = scores.broadcast_add(m)?;
             }

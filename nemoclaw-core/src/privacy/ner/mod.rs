@@ -23,6 +23,7 @@
 //! See `docs/privacy-ner.md` for the design, the label map and the figures.
 
 mod bert;
+mod kernels;
 mod labels;
 mod onnx;
 
