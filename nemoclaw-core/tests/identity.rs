@@ -684,8 +684,23 @@ fn golden_files(f: &Fixture) -> Vec<(String, Vec<u8>)> {
             key.public().to_cose_bytes().unwrap(),
         ));
     }
+    // Keys sorted at every level, whatever serde_json features the build has
+    // (`preserve_order` would keep the json! macro's insertion order).
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut e: Vec<_> = m.into_iter().collect();
+                e.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(e.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
     let json = |v: serde_json::Value| {
-        let mut s = serde_json::to_string_pretty(&v).unwrap();
+        let mut s = serde_json::to_string_pretty(&sorted(v)).unwrap();
         s.push('\n');
         s.into_bytes()
     };

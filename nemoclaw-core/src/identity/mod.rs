@@ -59,6 +59,29 @@ pub mod scope;
 mod token;
 mod verify;
 
+/// JSON with object keys in sorted order at every level, whatever
+/// `serde_json` features other crates in the build turn on
+/// (`preserve_order` keeps insertion order), so printed claims and the
+/// golden files are byte-stable.
+pub(crate) fn sorted_json(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_json(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted_json).collect())
+        }
+        other => other,
+    }
+}
+
 pub use claims::{
     Claims, Delegation, Model, Origin, OriginKind, Task, CLAIM_CNF, CLAIM_DELEGATION, CLAIM_MODEL,
     CLAIM_ORIGIN, CLAIM_TASK, CNF_COSE_KEY, MAX_GOAL_LEN, MAX_ID_LEN,

@@ -190,7 +190,7 @@ impl Token {
     /// Claims of this token and its ancestors as JSON (no verification).
     pub fn to_json(&self) -> serde_json::Value {
         let c = &self.claims;
-        serde_json::json!({
+        super::sorted_json(serde_json::json!({
             "kid": self.kid,
             "iss": c.issuer,
             "sub": c.subject,
@@ -214,7 +214,7 @@ impl Token {
             "chain_hash": hex::encode(self.chain_hash()),
             "size": self.bytes.len(),
             "parent": self.parent.as_ref().map(|p| p.to_json()),
-        })
+        }))
     }
 
     /// Low level: sign `claims` exactly as given with `key`. No delegation

@@ -633,7 +633,7 @@ impl VerifiedIdentity {
 
     /// The identity as JSON (what `nemoclaw token verify --json` prints).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        super::sorted_json(serde_json::json!({
             "agent_id": self.agent_id,
             "issuer": self.issuer,
             "audience": self.audience,
@@ -653,7 +653,7 @@ impl VerifiedIdentity {
             "root_issuer": self.root_issuer,
             "chain_agents": self.chain_agents,
             "chain_ctis": self.chain_ctis.iter().map(hex::encode).collect::<Vec<_>>(),
-        })
+        }))
     }
 }
 
