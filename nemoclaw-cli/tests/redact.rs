@@ -4,19 +4,27 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(args)
+    run_with_model(args, input, None)
+}
+
+/// Run `nemoclaw` with `NEMOCLAW_NER_MODEL` set when `model` is given.
+fn run_with_model(
+    args: &[&str],
+    input: &str,
+    model: Option<&std::path::Path>,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nemoclaw"));
+    cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+        .stderr(Stdio::piped());
+    if let Some(m) = model {
+        cmd.env("NEMOCLAW_NER_MODEL", m);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // A command that refuses before reading stdin may close the pipe first;
+    // the exit status and the output are what the tests check.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -175,28 +183,9 @@ fn ner_runs_by_default_and_finds_names() {
         "{}\n",
         serde_json::json!({"id": 1, "text": "Please email Maria Gonzalez about the Madrid office."})
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(["redact", "--jsonl"])
-        .env("NEMOCLAW_NER_MODEL", &dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line: serde_json::Value =
-        serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    let (code, out, err) = run_with_model(&["redact", "--jsonl"], &input, Some(&dir));
+    assert_eq!(code, 0, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let spans = line["spans"].as_array().unwrap();
     assert!(
         spans
@@ -212,20 +201,9 @@ fn ner_runs_by_default_and_finds_names() {
 
 #[test]
 fn missing_ner_model_is_a_refusal_not_a_silent_downgrade() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(["redact"])
-        .env("NEMOCLAW_NER_MODEL", "/nonexistent/nemoclaw-model")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command refuses before reading stdin, so the write may meet a
-    // closed pipe; only the exit status and the output matter here.
-    let _ = child.stdin.take().unwrap().write_all(b"Maria\n");
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty(), "nothing is printed unredacted");
-    let err = String::from_utf8(out.stderr).unwrap();
+    let missing = std::path::Path::new("/nonexistent/nemoclaw-model");
+    let (code, out, err) = run_with_model(&["redact"], "Maria\n", Some(missing));
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "nothing is printed unredacted");
     assert!(err.contains("ner"), "{err}");
 }
