@@ -187,6 +187,27 @@ impl<'c> Walker<'c> {
 
     /// Add an action, applying the frame's inherited attributes and the
     /// sensitive-path rules (credentials, persistence, logs).
+    /// A download-and-execute action: fetched content is run by a shell
+    /// (ATT&CK T1105 ingress tool transfer + T1059.004 Unix shell).
+    fn push_download_exec(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        resource: Resource,
+        attrs: &ActionAttrs,
+    ) {
+        let mut a = attrs.clone();
+        a.pipe_to_shell = true;
+        self.push(
+            f,
+            span,
+            Verb::DownloadExec,
+            resource,
+            a,
+            &["T1105".to_string(), "T1059.004".to_string()],
+        );
+    }
+
     pub fn push(
         &mut self,
         f: &Frame,
@@ -1893,16 +1914,7 @@ impl<'c> Walker<'c> {
                 inner.depth += 1;
                 if let Some(code) = cmd.code.clone() {
                     if let Some(dl) = &code.download {
-                        let mut a = attrs.clone();
-                        a.pipe_to_shell = true;
-                        self.push(
-                            f,
-                            span,
-                            Verb::DownloadExec,
-                            dl.clone(),
-                            a,
-                            &["T1105".to_string(), "T1059.004".to_string()],
-                        );
+                        self.push_download_exec(f, span, dl.clone(), &attrs);
                     }
                     self.nested_shell(&code, f, span, sd);
                     return Stream::Unknown;
@@ -1913,16 +1925,7 @@ impl<'c> Walker<'c> {
                 {
                     if let Some(dl) = &script.download {
                         // bash <(curl ...)
-                        let mut a = attrs.clone();
-                        a.pipe_to_shell = true;
-                        self.push(
-                            f,
-                            span,
-                            Verb::DownloadExec,
-                            dl.clone(),
-                            a,
-                            &["T1105".to_string(), "T1059.004".to_string()],
-                        );
+                        self.push_download_exec(f, span, dl.clone(), &attrs);
                         return Stream::Unknown;
                     }
                     self.role("exec", script, f, span, &attrs, &tech, &mgr, &mut cmd);
@@ -2116,16 +2119,7 @@ impl<'c> Walker<'c> {
             Kind::Eval => {
                 let joined = join_words(args);
                 if let Some(dl) = args.iter().find_map(|w| w.download.clone()) {
-                    let mut a = attrs.clone();
-                    a.pipe_to_shell = true;
-                    self.push(
-                        f,
-                        span,
-                        Verb::DownloadExec,
-                        dl,
-                        a,
-                        &["T1105".to_string(), "T1059.004".to_string()],
-                    );
+                    self.push_download_exec(f, span, dl, &attrs);
                 }
                 self.nested_shell(&joined, f, span, sd);
                 return Stream::Unknown;
@@ -2133,16 +2127,7 @@ impl<'c> Walker<'c> {
             Kind::Source => {
                 if let Some(w) = pos_words.first() {
                     if let Some(dl) = &w.download {
-                        let mut a = attrs.clone();
-                        a.pipe_to_shell = true;
-                        self.push(
-                            f,
-                            span,
-                            Verb::DownloadExec,
-                            dl.clone(),
-                            a,
-                            &["T1105".to_string(), "T1059.004".to_string()],
-                        );
+                        self.push_download_exec(f, span, dl.clone(), &attrs);
                         return Stream::Unknown;
                     }
                     self.role("exec", w, f, span, &attrs, &tech, &mgr, &mut cmd);
