@@ -1,7 +1,8 @@
 //! Guard check (parse + evaluate) on typical one-line commands with the
 //! coding-agent pack, against policy evaluation alone (the same intents,
-//! parsed once) and parsing alone, in the same run. Also prints p50/p99 of
-//! single checks measured one by one.
+//! parsed once: entity building + Cedar), Cedar's authorizer alone (the same
+//! requests and entities, built once) and parsing alone, in the same run.
+//! Also prints p50/p99 of single checks measured one by one.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -64,6 +65,22 @@ fn bench(c: &mut Criterion) {
         .collect();
     let intents: Vec<_> = requests.iter().map(|r| intent::parse(r, &ctx)).collect();
     let engine = guard.engine();
+    let cedar: Vec<Vec<_>> = intents
+        .iter()
+        .map(|i| match engine.cedar_inputs(&agent, i, &env) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("cannot build the Cedar inputs: {e}");
+                std::process::exit(2);
+            }
+        })
+        .collect();
+    let actions: usize = cedar.iter().map(Vec::len).sum();
+    println!(
+        "{} commands, {actions} actions ({:.1} per command)",
+        requests.len(),
+        actions as f64 / requests.len() as f64
+    );
 
     let mut g = c.benchmark_group("guard");
     g.bench_function("check_typical_mix", |b| {
@@ -80,6 +97,15 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("cedar_only_typical_mix", |b| {
+        b.iter(|| {
+            for inputs in &cedar {
+                for input in inputs {
+                    black_box(engine.cedar_evaluate(black_box(input)));
+                }
+            }
+        })
+    });
     g.bench_function("parse_only_typical_mix", |b| {
         b.iter(|| {
             for r in &requests {
@@ -93,21 +119,32 @@ fn bench(c: &mut Criterion) {
     let rounds = 3000;
     let mut check = Vec::with_capacity(rounds * requests.len());
     let mut policy = Vec::with_capacity(rounds * requests.len());
+    let mut cedar_alone = Vec::with_capacity(rounds * requests.len());
     for _ in 0..rounds {
-        for (r, i) in requests.iter().zip(&intents) {
+        for ((r, i), inputs) in requests.iter().zip(&intents).zip(&cedar) {
             let t = Instant::now();
             black_box(guard.check(&agent, r));
             check.push(t.elapsed().as_secs_f64() * 1e6);
             let t = Instant::now();
             black_box(engine.decide(&agent, i, &env, None));
             policy.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            for input in inputs {
+                black_box(engine.cedar_evaluate(input));
+            }
+            cedar_alone.push(t.elapsed().as_secs_f64() * 1e6);
         }
     }
     let (c50, c99) = percentiles(check);
     let (p50, p99) = percentiles(policy);
+    let (e50, e99) = percentiles(cedar_alone);
     println!("guard.check per command: p50 {c50:.1} us, p99 {c99:.1} us");
+    println!("policy evaluation (entities + Cedar): p50 {p50:.1} us, p99 {p99:.1} us");
+    println!("Cedar authorizer alone: p50 {e50:.1} us, p99 {e99:.1} us");
     println!(
-        "policy evaluation alone: p50 {p50:.1} us, p99 {p99:.1} us (check/policy p50 ratio {:.2})",
+        "ratios (p50): check/Cedar {:.2}, policy/Cedar {:.2}, check/policy {:.2}",
+        c50 / e50,
+        p50 / e50,
         c50 / p50
     );
 }

@@ -115,6 +115,8 @@ pub enum ErrorCode {
     TicketClosed = 504,
     /// A reviewer may not decide this ticket (unknown, or decided already).
     ReviewRefused = 505,
+    /// The approved ticket already authorized its one execution.
+    TicketUsed = 506,
     // guard codes continue here
 
     // ---- privacy (600-699) ----
@@ -211,6 +213,7 @@ impl ErrorCode {
             ErrorCode::TicketMismatch => "ticket_mismatch",
             ErrorCode::TicketClosed => "ticket_closed",
             ErrorCode::ReviewRefused => "review_refused",
+            ErrorCode::TicketUsed => "ticket_used",
             // guard names continue here
             ErrorCode::PrivacyConfigInvalid => "privacy_config_invalid",
             ErrorCode::PrivacyPolicyInvalid => "privacy_policy_invalid",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nemoclaw_core::audit::{AuditEntry, AuditError, AuditReceipt, AuditSink};
 use nemoclaw_core::guard::{
-    Guard, PolicyReviewer, Resolution, Review, ReviewDecision, TicketState, TicketStore,
+    Guard, GuardError, PolicyReviewer, Resolution, Review, ReviewDecision, TicketState, TicketStore,
 };
 use nemoclaw_core::identity::KeyPair;
 use nemoclaw_core::intent::Request;
@@ -92,8 +92,7 @@ fn escalation_ticket_survives_restart_and_binds_the_exact_request() {
         )
         .unwrap();
     assert_eq!(t.state, TicketState::Approved);
-    assert!(g.authorize(&ticket, &agent, request).is_ok());
-    // Changed bytes are refused.
+    // Changed bytes are refused (and consume nothing).
     assert!(g.authorize(&ticket, &agent, b"rm -rf /data ").is_err());
     assert!(g.authorize(&ticket, &agent, b"rm -rf /etc").is_err());
     // Another identity is refused.
@@ -103,6 +102,12 @@ fn escalation_ticket_survives_restart_and_binds_the_exact_request() {
     assert!(g
         .authorize(&ticket, &Agent::new(ctx).unwrap(), request)
         .is_err());
+    // The exact request under the approving identity runs, once.
+    assert!(g.authorize(&ticket, &agent, request).is_ok());
+    assert!(matches!(
+        g.authorize(&ticket, &agent, request),
+        Err(GuardError::Used { .. })
+    ));
     // A second decision is refused: the ticket is closed.
     assert!(g
         .review(&ticket, Review::new("bob", ReviewDecision::Deny, ""))
@@ -113,6 +118,54 @@ fn escalation_ticket_survives_restart_and_binds_the_exact_request() {
         .unwrap()
         .iter()
         .any(|e| !e.reviews.is_empty()));
+}
+
+#[test]
+fn an_approval_authorizes_exactly_one_execution_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let agent = agent_with(&["fs:rw:/home/dev/project", "fs:rw:/data", "exec"]);
+    let request = b"rm -rf /data";
+    let ticket = {
+        let g = guard(&db, Arc::new(Collect::default()));
+        let v = g.check(&agent, &sh("rm -rf /data"));
+        assert_eq!(v.decision, Decision::Escalate, "{:?}", v.reasons());
+        let ticket = v.ticket.unwrap();
+        g.review(&ticket, Review::new("alice", ReviewDecision::Approve, ""))
+            .unwrap();
+        // First use: authorized, and the store records the ticket as used.
+        let t = g.authorize(&ticket, &agent, request).unwrap();
+        assert_eq!(t.state, TicketState::Used);
+        ticket
+    };
+    // After a restart (the store reopened), the identical bytes are refused.
+    let g = guard(&db, Arc::new(Collect::default()));
+    assert_eq!(g.poll(&ticket).unwrap(), TicketState::Used);
+    let err = g.authorize(&ticket, &agent, request).unwrap_err();
+    assert!(matches!(err, GuardError::Used { .. }), "{err}");
+    assert!(err.to_string().contains("already used"), "{err}");
+    assert_eq!(err.code().name(), "ticket_used");
+    // A used ticket cannot be reviewed again either.
+    assert!(g
+        .review(&ticket, Review::new("bob", ReviewDecision::Approve, ""))
+        .is_err());
+    // Racing consumers on one store: exactly one wins.
+    let store = Arc::new(TicketStore::open(&db).unwrap());
+    let v = g.check(&agent, &sh("rm -rf /data"));
+    let second = v.ticket.unwrap();
+    g.review(&second, Review::new("alice", ReviewDecision::Approve, ""))
+        .unwrap();
+    let wins: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                let id = second.clone();
+                s.spawn(move || usize::from(store.consume(&id).is_ok()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(wins, 1);
 }
 
 #[test]

@@ -39,6 +39,12 @@ pub enum GuardError {
         /// Its state.
         state: String,
     },
+    /// The approved ticket already authorized its one execution.
+    #[error("ticket `{ticket}` was already used: an approval authorizes exactly one execution")]
+    Used {
+        /// The ticket id.
+        ticket: String,
+    },
     /// The reviewer may not decide this ticket.
     #[error("review by `{reviewer}` refused: {reason}")]
     ReviewRefused {
@@ -60,6 +66,7 @@ impl GuardError {
             GuardError::Mismatch { .. } => ErrorCode::TicketMismatch,
             GuardError::Closed { .. } => ErrorCode::TicketClosed,
             GuardError::ReviewRefused { .. } => ErrorCode::ReviewRefused,
+            GuardError::Used { .. } => ErrorCode::TicketUsed,
         }
     }
 }

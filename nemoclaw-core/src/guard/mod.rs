@@ -495,7 +495,7 @@ impl Guard {
         };
         if self.run_reviewers(ticket).is_err() {
             return match store.get(ticket).map(|t| t.state) {
-                Ok(TicketState::Approved) => Resolution::Approved,
+                Ok(TicketState::Approved | TicketState::Used) => Resolution::Approved,
                 Ok(TicketState::Expired) => Resolution::Expired,
                 _ => Resolution::Denied,
             };
@@ -503,7 +503,7 @@ impl Guard {
         let (lock, cv) = &*self.signal;
         loop {
             match store.get(ticket).map(|t| t.state) {
-                Ok(TicketState::Approved) => return Resolution::Approved,
+                Ok(TicketState::Approved | TicketState::Used) => return Resolution::Approved,
                 Ok(TicketState::Denied) => return Resolution::Denied,
                 Ok(TicketState::Expired) => return Resolution::Expired,
                 Ok(TicketState::Pending) => {}
@@ -514,7 +514,7 @@ impl Guard {
                 let _ = store.expire(ticket);
                 // A decision may have landed just before the expiry.
                 return match store.get(ticket).map(|t| t.state) {
-                    Ok(TicketState::Approved) => Resolution::Approved,
+                    Ok(TicketState::Approved | TicketState::Used) => Resolution::Approved,
                     Ok(TicketState::Denied) => Resolution::Denied,
                     _ => Resolution::Expired,
                 };
@@ -565,7 +565,11 @@ impl Guard {
 
     /// Allows a request only under an approved ticket bound to exactly
     /// these bytes, this agent and the policy set in force; anything else is
-    /// refused with the reason.
+    /// refused with the reason. An approval authorizes exactly one
+    /// execution: a successful call consumes the ticket atomically in the
+    /// store (it becomes `used`), and any later call, in this process or
+    /// another, is refused with [`GuardError::Used`]. A refused call (wrong
+    /// bytes, identity or policy set) consumes nothing.
     pub fn authorize(
         &self,
         ticket: &str,
@@ -577,6 +581,11 @@ impl Guard {
             ticket: ticket.to_owned(),
             reason: reason.to_owned(),
         };
+        if t.state == TicketState::Used {
+            return Err(GuardError::Used {
+                ticket: ticket.to_owned(),
+            });
+        }
         if t.state != TicketState::Approved {
             return Err(GuardError::Closed {
                 ticket: ticket.to_owned(),
@@ -598,7 +607,7 @@ impl Guard {
         if self.policy_hash() != t.policy_set {
             return Err(mismatch("the policy set changed since the escalation"));
         }
-        Ok(t)
+        self.store()?.consume(ticket)
     }
 }
 

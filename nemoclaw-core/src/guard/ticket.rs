@@ -3,7 +3,8 @@
 //! A ticket is bound to the SHA-256 digest of the exact request bytes, the
 //! agent's identity and the policy-set hash. Approving it authorizes that
 //! request only: a replay with changed bytes, another identity or another
-//! policy set is refused.
+//! policy set is refused, and so is a second use of the same approval: an
+//! approved ticket authorizes exactly one execution ([`TicketStore::consume`]).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -28,6 +29,9 @@ pub enum TicketState {
     Denied,
     /// Nobody decided in time: treated as deny.
     Expired,
+    /// Approved, and its one execution has been authorized
+    /// ([`TicketStore::consume`]): it authorizes nothing more.
+    Used,
 }
 
 impl TicketState {
@@ -38,6 +42,7 @@ impl TicketState {
             TicketState::Approved => "approved",
             TicketState::Denied => "denied",
             TicketState::Expired => "expired",
+            TicketState::Used => "used",
         }
     }
 
@@ -47,6 +52,7 @@ impl TicketState {
             "approved" => TicketState::Approved,
             "denied" => TicketState::Denied,
             "expired" => TicketState::Expired,
+            "used" => TicketState::Used,
             _ => return None,
         })
     }
@@ -400,6 +406,34 @@ impl TicketStore {
         }
         tx.commit().map_err(|e| store_err(&self.path, e))?;
         Ok(ticket)
+    }
+
+    /// Claims the one execution an approved ticket authorizes: atomically
+    /// moves it from `approved` to `used` (a single conditional UPDATE, so
+    /// two processes racing on the same ticket cannot both win). A ticket
+    /// already used is refused with [`GuardError::Used`]; one in any other
+    /// state with [`GuardError::Closed`].
+    pub fn consume(&self, id: &str) -> Result<Ticket, GuardError> {
+        let conn = self.lock()?;
+        let changed = conn
+            .execute(
+                "UPDATE tickets SET state = 'used' WHERE id = ?1 AND state = 'approved'",
+                params![id],
+            )
+            .map_err(|e| store_err(&self.path, e))?;
+        let ticket = load(&conn, &self.path, id)?;
+        if changed == 1 {
+            return Ok(ticket);
+        }
+        Err(match ticket.state {
+            TicketState::Used => GuardError::Used {
+                ticket: id.to_owned(),
+            },
+            other => GuardError::Closed {
+                ticket: id.to_owned(),
+                state: other.as_str().to_owned(),
+            },
+        })
     }
 
     /// Marks a pending ticket expired (a waiter timed out).

@@ -214,6 +214,16 @@ pub struct ActionAttrs {
     /// Output is piped into a shell or interpreter.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pipe_to_shell: bool,
+    /// Empties the target: its previous content is destroyed and nothing
+    /// takes its place (`: > f`, a bare `> f`, `truncate -s 0 f`,
+    /// `cp /dev/null f`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncate: bool,
+    /// A listener the command explicitly binds beyond loopback: to every
+    /// interface (`0.0.0.0`, `::`, `*`) or to a non-loopback address. A
+    /// server's default bind address leaves it false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exposed: bool,
 }
 
 /// Byte range in the original input (`end` exclusive). For nested or decoded

@@ -231,6 +231,30 @@ pub(crate) fn host_resource(text: &str, default_port: Option<u16>) -> Resource {
     }
 }
 
+/// Classify the address a listener binds: the unspecified addresses
+/// (`0.0.0.0`, `::`, `*`, empty) mean every interface and are reported as
+/// `0.0.0.0` (or `::`) of class public; anything else is classified as a
+/// host. The flag tells whether the listener is reachable beyond loopback.
+pub(crate) fn bind_address(raw: &str) -> (HostInfo, bool) {
+    let t = raw.trim();
+    let bare = t.trim_start_matches('[').trim_end_matches(']');
+    let any_v4 = matches!(bare, "" | "*" | "0" | "0.0.0.0" | "any" | "INADDR_ANY");
+    let any_v6 = bare.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_unspecified());
+    if any_v4 || any_v6 {
+        let host = if any_v6 { "::" } else { "0.0.0.0" };
+        return (
+            HostInfo {
+                host: host.to_owned(),
+                class: HostClass::Public,
+            },
+            true,
+        );
+    }
+    let info = classify(bare);
+    let exposed = info.class != HostClass::Loopback;
+    (info, exposed)
+}
+
 /// Whether `s` looks like a URL with a scheme.
 pub(crate) fn is_url(s: &str) -> bool {
     match s.split_once("://") {
@@ -374,5 +398,22 @@ mod tests {
         }
         assert_eq!(split_host_port("[::1]:22"), ("[::1]", Some(22)));
         assert_eq!(split_host_port("h:80"), ("h", Some(80)));
+    }
+
+    #[test]
+    fn bind_addresses() {
+        for any in ["0.0.0.0", "::", "[::]", "*", ""] {
+            let (info, exposed) = bind_address(any);
+            assert!(exposed, "{any}");
+            assert_eq!(info.class, HostClass::Public, "{any}");
+        }
+        for lo in ["127.0.0.1", "localhost", "::1", "[::1]"] {
+            let (info, exposed) = bind_address(lo);
+            assert!(!exposed, "{lo}");
+            assert_eq!(info.class, HostClass::Loopback, "{lo}");
+        }
+        let (info, exposed) = bind_address("192.168.1.20");
+        assert!(exposed);
+        assert_eq!(info.class, HostClass::Private);
     }
 }

@@ -961,11 +961,19 @@ impl<'c> Walker<'c> {
             None => Stream::Unknown,
         };
         let produced = out.clone();
+        let empties = match body {
+            None => true,
+            Some(b) => b.kind() == "command" && null_output(text(b, src).split_whitespace()),
+        };
         for k in &kids {
+            let before = self.actions.len();
             if k.kind() == "file_redirect"
                 && Some(*k) != body
                 && self.file_redirect(*k, src, f, sd, false).is_some()
             {
+                if empties {
+                    self.mark_truncation(before, *k, src);
+                }
                 out = Stream::None;
                 if let Some(p) = self.last_output_path.take() {
                     self.record_written(&p, &produced);
@@ -1220,8 +1228,13 @@ impl<'c> Walker<'c> {
         }
         let mut out = out;
         let produced = out.clone();
+        let empties = null_output(words.iter().map(|w| w.text.as_str()));
         for r in &redirects {
+            let before = self.actions.len();
             if r.kind() == "file_redirect" && self.file_redirect(*r, src, f, sd, false).is_some() {
+                if empties {
+                    self.mark_truncation(before, *r, src);
+                }
                 out = Stream::None;
                 if let Some(p) = self.last_output_path.take() {
                     self.record_written(&p, &produced);
@@ -1229,6 +1242,24 @@ impl<'c> Walker<'c> {
             }
         }
         out
+    }
+
+    /// Marks the file actions a `>` redirection pushed from index `from` as
+    /// truncating: the command writes nothing, so the file is emptied
+    /// (`>>` appends nothing and changes nothing).
+    fn mark_truncation(&mut self, from: usize, n: Node, src: &str) {
+        let mut c = n.walk();
+        let appends = n
+            .children(&mut c)
+            .any(|ch| !ch.is_named() && text(ch, src).contains(">>"));
+        if appends {
+            return;
+        }
+        for a in self.actions.iter_mut().skip(from) {
+            if matches!(a.resource, Resource::Path { .. }) && a.verb != Verb::Read {
+                a.attrs.truncate = true;
+            }
+        }
     }
 
     /// Remember what a redirection wrote, to recognize running it later.
@@ -1636,6 +1667,14 @@ impl<'c> Walker<'c> {
                 let takes_value =
                     cmd.spec.values.iter().any(|x| x == oname) || inherited_values.contains(&oname);
                 if takes_value {
+                    // `when` keys `OPTION=VALUE` match an option's value
+                    // (`truncate -s 0`, `--size=0`)
+                    let value = inline_val.or_else(|| args.get(i + 1).map(|v| v.text.as_str()));
+                    if let Some(v) = value {
+                        if let Some(eff) = cmd.spec.when.get(&format!("{oname}={v}")) {
+                            cmd.effects(eff);
+                        }
+                    }
                     if inline_val.is_none() {
                         i += 1;
                     }
@@ -1770,6 +1809,7 @@ impl<'c> Walker<'c> {
         let mut attrs = ActionAttrs {
             recursive: cmd.recursive,
             force: cmd.force,
+            truncate: cmd.truncate,
             ..Default::default()
         };
         // `command -v x` only looks a program up
@@ -2406,6 +2446,7 @@ impl<'c> Walker<'c> {
                         "package" => Verb::Install,
                         "process" => Verb::Kill,
                         "script" | "cmd" => Verb::Exec,
+                        "bind" => Verb::Listen,
                         _ => Verb::Read,
                     };
                     if let Some(dl) = &w.download {
@@ -2670,18 +2711,17 @@ impl<'c> Walker<'c> {
             }
             "listen" => {
                 let (h, p) = host::split_host_port(t);
-                let (hst, port) = match (h.parse::<u16>(), p) {
-                    (Ok(pp), None) => ("0.0.0.0".to_string(), Some(pp)),
-                    (_, p) => (
-                        if h.is_empty() {
-                            "0.0.0.0".to_string()
-                        } else {
-                            h.to_string()
-                        },
-                        p,
-                    ),
+                let (info, port) = match (h.parse::<u16>(), p) {
+                    // a port alone: the program's default bind address
+                    (Ok(pp), None) => (host::classify("0.0.0.0"), Some(pp)),
+                    (_, p) if h.is_empty() => (host::classify("0.0.0.0"), p),
+                    // an explicit bind address (`0.0.0.0:8000`, `127.0.0.1:8000`)
+                    (_, p) => {
+                        let (info, exposed) = host::bind_address(h);
+                        a.exposed = exposed;
+                        (info, p)
+                    }
                 };
-                let info = host::classify(&hst);
                 self.push(
                     f,
                     span,
@@ -2694,6 +2734,31 @@ impl<'c> Walker<'c> {
                     a,
                     tech,
                 );
+                None
+            }
+            "bind" => {
+                // a server's bind address option (`--host 0.0.0.0`): a
+                // listen reachable beyond loopback is reported as such
+                if t.is_empty() || t.starts_with('-') {
+                    return None;
+                }
+                let (h, p) = host::split_host_port(t);
+                let (info, exposed) = host::bind_address(h);
+                if exposed {
+                    a.exposed = true;
+                    self.push(
+                        f,
+                        span,
+                        Verb::Listen,
+                        Resource::Host {
+                            host: info.host,
+                            port: p.or(cmd.port),
+                            class: info.class,
+                        },
+                        a,
+                        tech,
+                    );
+                }
                 None
             }
             "forward_local" | "forward_remote" => {
@@ -3345,13 +3410,28 @@ impl<'c> Walker<'c> {
                             5000
                         },
                     ));
+                // An explicit bind address is classified (every interface,
+                // loopback or a host); the module's default leaves
+                // `exposed` unset.
                 let bind = rest
                     .iter()
-                    .position(|w| w.text == "--bind" || w.text == "-b")
-                    .and_then(|i| rest.get(i + 1))
-                    .map(|w| w.text.clone())
-                    .unwrap_or_else(|| "0.0.0.0".into());
-                let info = host::classify(&bind);
+                    .enumerate()
+                    .find_map(|(i, w)| match w.text.as_str() {
+                        "--bind" | "-b" | "--host" => rest.get(i + 1).map(|v| v.text.clone()),
+                        t => t
+                            .strip_prefix("--bind=")
+                            .or_else(|| t.strip_prefix("--host="))
+                            .map(str::to_owned),
+                    });
+                let (info, exposed) = match &bind {
+                    Some(b) => host::bind_address(b),
+                    None => (host::classify("0.0.0.0"), false),
+                };
+                let class = if bind.is_some() {
+                    info.class
+                } else {
+                    super::action::HostClass::Public
+                };
                 self.push(
                     f,
                     span,
@@ -3359,9 +3439,12 @@ impl<'c> Walker<'c> {
                     Resource::Host {
                         host: info.host,
                         port,
-                        class: info.class,
+                        class,
                     },
-                    ActionAttrs::default(),
+                    ActionAttrs {
+                        exposed,
+                        ..ActionAttrs::default()
+                    },
                     &[],
                 );
             }
@@ -3738,6 +3821,8 @@ struct CmdState {
     force: bool,
     shell: bool,
     lookup: bool,
+    /// Empties its target files (`truncate -s 0`, `cp /dev/null f`).
+    truncate: bool,
     listen: bool,
     port: Option<u16>,
     last_host: Option<usize>,
@@ -3762,6 +3847,7 @@ impl CmdState {
             force: false,
             shell: false,
             lookup: false,
+            truncate: false,
             listen: false,
             port: None,
             last_host: None,
@@ -3784,6 +3870,7 @@ impl CmdState {
             match e {
                 "recursive" => self.recursive = true,
                 "force" => self.force = true,
+                "truncate" => self.truncate = true,
                 "shell" => self.shell = true,
                 "stdin" => self.stdin_script = true,
                 "lookup" => self.lookup = true,
@@ -3822,6 +3909,24 @@ fn sub_key(_spec: &Spec, t: &str) -> &'static str {
     // only used for diagnostics; avoid holding borrowed text
     let _ = t;
     ""
+}
+
+/// Whether a command (its words) writes nothing to stdout, so that `CMD >
+/// f` empties `f`: no command at all, `:`, `true`, `false`, `cat
+/// /dev/null`, `echo -n`, `printf ''`.
+fn null_output<'a>(words: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut it = words.into_iter();
+    let Some(first) = it.next() else {
+        return true;
+    };
+    let rest: Vec<&str> = it.collect();
+    match first {
+        ":" | "true" | "false" => true,
+        "cat" => !rest.is_empty() && rest.iter().all(|w| *w == "/dev/null"),
+        "echo" => rest == ["-n"],
+        "printf" => matches!(rest.as_slice(), [""] | ["''"] | ["\"\""]),
+        _ => false,
+    }
 }
 
 /// Whether a word node holds an unquoted expansion (subject to splitting).

@@ -66,6 +66,16 @@ fn slot(action: &str) -> Option<usize> {
     CEDAR_ACTIONS.iter().position(|a| *a == action)
 }
 
+/// One action's Cedar request and entities, as built for evaluation
+/// (benchmark support, see [`PolicyEngine::cedar_inputs`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CedarInput {
+    request: Request,
+    entities: Entities,
+    slot: usize,
+}
+
 /// What a policy does when it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -352,6 +362,49 @@ impl PolicyEngine {
         }
     }
 
+    /// Benchmark support: the Cedar request and entities [`PolicyEngine::decide`]
+    /// builds for each action of `intent`, so that Cedar's own evaluation can
+    /// be timed apart from entity building ([`PolicyEngine::cedar_evaluate`]).
+    #[doc(hidden)]
+    pub fn cedar_inputs(
+        &self,
+        agent: &Agent,
+        intent: &Intent,
+        env: &Environment,
+    ) -> Result<Vec<CedarInput>, String> {
+        let mut facts = FactCache::new(None);
+        let count = intent.actions.len();
+        let mut out = Vec::with_capacity(count);
+        for action in &intent.actions {
+            let name = cedar_action(action.verb);
+            let s = slot(name).ok_or_else(|| format!("no Cedar action for `{name}`"))?;
+            let resource = self.resource_entity(agent, action, env, &mut facts)?;
+            let (request, entities) =
+                self.prepare(agent, action, env, intent.overflow, count, resource, s)?;
+            out.push(CedarInput {
+                request,
+                entities,
+                slot: s,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Benchmark support: Cedar's authorizer alone on one prepared action
+    /// (the number of determining policies).
+    #[doc(hidden)]
+    pub fn cedar_evaluate(&self, input: &CedarInput) -> usize {
+        match self.per_action.get(input.slot) {
+            Some(set) => self
+                .authorizer
+                .is_authorized(&input.request, set, &input.entities)
+                .diagnostics()
+                .reason()
+                .count(),
+            None => 0,
+        }
+    }
+
     /// Judges a request to a model endpoint (the `infer` action, used by the
     /// privacy router): the decision, the policy ids and the reasons.
     pub fn decide_infer(
@@ -601,6 +654,14 @@ impl PolicyEngine {
                 RestrictedExpression::new_bool(a.pipe_to_shell),
             ),
             (
+                "truncate".to_owned(),
+                RestrictedExpression::new_bool(a.truncate),
+            ),
+            (
+                "exposed".to_owned(),
+                RestrictedExpression::new_bool(a.exposed),
+            ),
+            (
                 "techniques".to_owned(),
                 RestrictedExpression::new_set(techniques),
             ),
@@ -629,6 +690,30 @@ impl PolicyEngine {
         self.allowed_hosts.iter().any(|p| p.matches(host, port))
     }
 
+    /// The attributes `Host` and `Url` share: the host's class, whether the
+    /// pack allow-lists it or a `net:` scope covers it, production (from the
+    /// entity provider) and the port when known.
+    fn network_attrs(
+        &self,
+        attrs: &mut Vec<(&'static str, RestrictedExpression)>,
+        agent: &Agent,
+        facts: &mut FactCache<'_>,
+        host: &str,
+        port: Option<u16>,
+        class: HostClass,
+    ) {
+        let b = RestrictedExpression::new_bool;
+        attrs.extend([
+            ("kind", str_expr(class_name(class))),
+            ("allowlisted", b(self.allowlisted(host, port))),
+            ("in_scope", b(agent.scopes().host_in_scope(host, port))),
+            ("production", b(facts.host(host).production)),
+        ]);
+        if let Some(p) = port {
+            attrs.push(("port", RestrictedExpression::new_long(i64::from(p))));
+        }
+    }
+
     fn resource_entity(
         &self,
         agent: &Agent,
@@ -638,9 +723,6 @@ impl PolicyEngine {
     ) -> Result<Entity, String> {
         let t = types();
         let b = RestrictedExpression::new_bool;
-        let port_attr = |port: Option<u16>| {
-            port.map(|p| ("port", RestrictedExpression::new_long(i64::from(p))))
-        };
         let (ty, id, attrs): (_, &str, Vec<(&str, RestrictedExpression)>) = match &action.resource {
             Resource::Path { path, glob } => {
                 let f = facts.file(path);
@@ -671,14 +753,8 @@ impl PolicyEngine {
                 )
             }
             Resource::Host { host, port, class } => {
-                let mut v = vec![
-                    ("name", str_expr(host)),
-                    ("kind", str_expr(class_name(*class))),
-                    ("allowlisted", b(self.allowlisted(host, *port))),
-                    ("in_scope", b(agent.scopes().host_in_scope(host, *port))),
-                    ("production", b(facts.host(host).production)),
-                ];
-                v.extend(port_attr(*port));
+                let mut v = vec![("name", str_expr(host))];
+                self.network_attrs(&mut v, agent, facts, host, *port, *class);
                 (&t.host, host, v)
             }
             Resource::Url {
@@ -687,15 +763,8 @@ impl PolicyEngine {
                 port,
                 class,
             } => {
-                let mut v = vec![
-                    ("url", str_expr(url)),
-                    ("host", str_expr(host)),
-                    ("kind", str_expr(class_name(*class))),
-                    ("allowlisted", b(self.allowlisted(host, *port))),
-                    ("in_scope", b(agent.scopes().host_in_scope(host, *port))),
-                    ("production", b(facts.host(host).production)),
-                ];
-                v.extend(port_attr(*port));
+                let mut v = vec![("url", str_expr(url)), ("host", str_expr(host))];
+                self.network_attrs(&mut v, agent, facts, host, *port, *class);
                 (&t.url, url, v)
             }
             Resource::Program { name } => {

@@ -40,7 +40,7 @@ pub mod scope;
 pub mod testing;
 
 pub use decision::{describe_resource, ActionVerdict, Decision, Verdict};
-pub use engine::{cedar_action, PolicyEngine, CEDAR_ACTIONS};
+pub use engine::{cedar_action, CedarInput, PolicyEngine, CEDAR_ACTIONS};
 pub use entities::{
     Agent, AgentContext, EntityProvider, Environment, FileFacts, HostFacts, Sensitivity,
     StaticFacts,
