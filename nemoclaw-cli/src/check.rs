@@ -302,26 +302,22 @@ fn batch(checker: &Checker) -> CliResult {
     let mut input = stdin.lock();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut line = String::new();
+    let mut line: Vec<u8> = Vec::new();
     let mut n = 0usize;
     loop {
         line.clear();
-        let read = match input.read_line(&mut line) {
+        // Raw bytes up to the newline: a line that is not UTF-8 is reported
+        // on its own and never swallows the next one.
+        let read = match input.read_until(b'\n', &mut line) {
             Ok(r) => r,
             Err(e) => {
-                // Invalid UTF-8 or a read error: report the line and go on.
                 n += 1;
                 let obj = error_output(
                     n,
                     &serde_json::Value::Null,
-                    &format!("unreadable line: {e}"),
+                    &format!("unreadable input: {e}"),
                 );
                 writeln!(out, "{obj}").map_err(usage)?;
-                if e.kind() == std::io::ErrorKind::InvalidData {
-                    let mut skip = Vec::new();
-                    let _ = input.read_until(b'\n', &mut skip);
-                    continue;
-                }
                 break;
             }
         };
@@ -329,7 +325,18 @@ fn batch(checker: &Checker) -> CliResult {
             break;
         }
         n += 1;
-        let text = line.trim();
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => t.trim(),
+            Err(e) => {
+                let obj = error_output(
+                    n,
+                    &serde_json::Value::Null,
+                    &format!("line is not valid UTF-8: {e}"),
+                );
+                writeln!(out, "{obj}").map_err(usage)?;
+                continue;
+            }
+        };
         if text.is_empty() {
             continue;
         }

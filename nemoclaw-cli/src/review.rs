@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use nemoclaw_core::guard::{Review, ReviewDecision, Ticket, TicketState, TicketStore};
+use nemoclaw_core::audit::{AuditLog, AuditLogOptions, AuditSink};
+use nemoclaw_core::guard::{
+    review_entry, Review, ReviewDecision, Ticket, TicketState, TicketStore,
+};
 use nemoclaw_core::identity::KeyPair;
 
 use crate::{CliResult, Failure};
@@ -68,6 +71,14 @@ struct Decide {
     /// A comment recorded with the decision.
     #[arg(long, default_value = "")]
     comment: String,
+    /// Append a signed record of the decision to this audit log (as
+    /// `nemoclaw check --audit`).
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// The private key (`.key`) signing the audit record (default: the
+    /// reviewer's --key).
+    #[arg(long, requires = "audit")]
+    audit_key: Option<PathBuf>,
 }
 
 /// The ticket store path: the option, else $NEMOCLAW_TICKETS, else
@@ -141,17 +152,52 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn decide(d: Decide, decision: ReviewDecision) -> CliResult {
+    let usage = |e: &dyn std::fmt::Display| Failure::usage(e.to_string());
+    let key = match &d.key {
+        Some(path) => Some(KeyPair::read_file(path).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    // Open the audit log before deciding, so a decision is never recorded
+    // in the store without its audit record being possible.
+    let audit = match &d.audit {
+        None => None,
+        Some(log) => {
+            let signer = match (&d.audit_key, &key) {
+                (Some(path), _) => KeyPair::read_file(path).map_err(|e| usage(&e))?,
+                (None, Some(k)) => k.clone(),
+                (None, None) => {
+                    return Err(Failure::usage(
+                        "--audit needs --audit-key (or the reviewer's --key) to sign records",
+                    ))
+                }
+            };
+            Some(AuditLog::open(log, AuditLogOptions::new(signer)).map_err(|e| usage(&e))?)
+        }
+    };
     let store = open(d.db)?;
-    let ticket = store
-        .get(&d.id)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let ticket = store.get(&d.id).map_err(|e| usage(&e))?;
     let mut review = Review::new(&d.reviewer, decision, &d.comment);
-    if let Some(key) = &d.key {
-        let key = KeyPair::read_file(key).map_err(|e| Failure::usage(e.to_string()))?;
-        review = review.sign(&ticket, &key);
+    if let Some(key) = &key {
+        review = review.sign(&ticket, key);
     }
-    match store.add_review(&d.id, &review) {
+    let result = store.add_review(&d.id, &review);
+    let recorded = match (&audit, &result) {
+        (Some(log), Ok(t)) => log
+            .record(&review_entry(t, &review))
+            .map(|_| ())
+            .map_err(|e| format!("audit record failed: {e}")),
+        _ => Ok(()),
+    };
+    let closed = match &audit {
+        Some(log) => log
+            .close()
+            .map(|_| ())
+            .map_err(|e| format!("audit log: {e}")),
+        None => Ok(()),
+    };
+    match result {
         Ok(t) => {
+            recorded.and(closed).map_err(Failure::usage)?;
             println!("{} {}", t.id, t.state.as_str());
             Ok(ExitCode::SUCCESS)
         }
