@@ -345,8 +345,7 @@ impl Guard {
                 "internal fault while deciding; refused",
             )
         });
-        let digest: [u8; 32] = Sha256::digest(request).into();
-        self.finish(agent, request, digest, env, &mut verdict);
+        self.finish(agent, request, env, &mut verdict);
         self.record_check(agent, request, intent, &mut verdict, start);
         verdict
     }
@@ -382,7 +381,6 @@ impl Guard {
         &self,
         agent: &Agent,
         request: &[u8],
-        digest: [u8; 32],
         env: &Environment,
         verdict: &mut Verdict,
     ) {
@@ -392,6 +390,8 @@ impl Guard {
         let Some(store) = &self.tickets else {
             return;
         };
+        // Only an escalation needs the request digest (the ticket binds it).
+        let digest: [u8; 32] = Sha256::digest(request).into();
         let created = ticket::now();
         let mut id = [0u8; 16];
         if let Err(e) = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut id) {
