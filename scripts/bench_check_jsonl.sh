@@ -6,6 +6,9 @@
 # reports, and checks that every input line came back, in order.
 #
 #   scripts/bench_check_jsonl.sh [COPIES]     (default 10: about 21,000 lines)
+#   POLICY=DIR scripts/bench_check_jsonl.sh   (a pack directory instead of the
+#                                              builtin coding-agent pack)
+#   NO_BUILD=1 ...                            (use the binary already built)
 #
 # Uses $CARGO_TARGET_DIR (default ./target). Needs python3 and taskset.
 set -euo pipefail
@@ -14,7 +17,9 @@ copies="${1:-10}"
 target="${CARGO_TARGET_DIR:-target}"
 
 # `check` does not use the NER model: build without it (saves compiling Candle).
-cargo build --release -p nemoclaw-cli --no-default-features >&2
+if [ -z "${NO_BUILD:-}" ]; then
+    cargo build --release -p nemoclaw-cli --no-default-features >&2
+fi
 bin="$target/release/nemoclaw"
 
 work="$(mktemp -d)"
@@ -40,7 +45,7 @@ run() {
     local start end
     start=$(date +%s.%N)
     taskset -c 0 "$bin" check --jsonl --workspace /home/dev/project --home /home/dev \
-        < "$work/batch.jsonl" > "$work/out.jsonl"
+        ${POLICY:+--policy "$POLICY"} < "$work/batch.jsonl" > "$work/out.jsonl"
     end=$(date +%s.%N)
     python3 -c "print(f'{$end - $start:.3f}')"
 }

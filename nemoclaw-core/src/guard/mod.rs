@@ -377,13 +377,7 @@ impl Guard {
     }
 
     /// Opens a ticket for an escalated verdict.
-    fn finish(
-        &self,
-        agent: &Agent,
-        request: &[u8],
-        env: &Environment,
-        verdict: &mut Verdict,
-    ) {
+    fn finish(&self, agent: &Agent, request: &[u8], env: &Environment, verdict: &mut Verdict) {
         if verdict.decision != Decision::Escalate {
             return;
         }
