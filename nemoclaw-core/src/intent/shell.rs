@@ -416,7 +416,8 @@ impl<'c> Walker<'c> {
         // U+B69C0): those are replaced by ASCII of the same byte length
         // for parsing, and all text is still read from the original.
         let clean;
-        let parse_src = if src.chars().any(|c| c as u32 > 0xFFFF) {
+        // (code points beyond U+FFFF are exactly the 4-byte UTF-8 sequences)
+        let parse_src = if src.bytes().any(|b| b >= 0xF0) {
             clean = src
                 .chars()
                 .map(|c| {
@@ -556,9 +557,9 @@ impl<'c> Walker<'c> {
     }
 
     fn children(&mut self, n: Node, src: &str, f: &Frame, sd: usize) {
+        // iterate in place: no per-node Vec of children
         let mut c = n.walk();
-        let kids: Vec<Node> = n.named_children(&mut c).collect();
-        for ch in kids {
+        for ch in n.named_children(&mut c) {
             self.node(ch, src, f, sd + 1);
         }
     }
@@ -3915,8 +3916,8 @@ fn needs_split(n: Node) -> bool {
         "simple_expansion" | "expansion" | "command_substitution" => true,
         "concatenation" | "command_name" => {
             let mut c = n.walk();
-            let kids: Vec<Node> = n.named_children(&mut c).collect();
-            kids.into_iter().any(needs_split)
+            let split = n.named_children(&mut c).any(needs_split);
+            split
         }
         _ => false,
     }
