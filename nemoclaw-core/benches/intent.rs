@@ -49,6 +49,18 @@ fn bench(c: &mut Criterion) {
     c.bench_function("intent/typical_200B", |b| {
         b.iter(|| intent::parse_shell(black_box(TYPICAL), &ctx))
     });
+    // the fuzz-found input that made unpatched tree-sitter run for minutes:
+    // now cancelled within the work budget and flagged overflow
+    let seed_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/intent_shell_slow_error_recovery"
+    );
+    if let Ok(bytes) = std::fs::read(seed_path) {
+        let seed = String::from_utf8_lossy(&bytes).into_owned();
+        c.bench_function("intent/pathological_3KB", |b| {
+            b.iter(|| intent::parse_shell(black_box(&seed), &ctx))
+        });
+    }
     let mut g = c.benchmark_group("intent/script");
     for kb in [25usize, 50, 100] {
         let s = script(kb * 1024);
@@ -59,6 +71,19 @@ fn bench(c: &mut Criterion) {
             |b, s| b.iter(|| intent::parse_shell(black_box(s), &ctx)),
         );
     }
+    // baseline in the same run: the tree-sitter-bash parse alone of 100 KB
+    let s = script(100 * 1024);
+    g.throughput(Throughput::Bytes(s.len() as u64));
+    g.bench_with_input(
+        BenchmarkId::from_parameter("tree_sitter_only_100KB"),
+        &s,
+        |b, s| {
+            b.iter(|| {
+                ts.parse(black_box(s), None)
+                    .map(|t| t.root_node().child_count())
+            })
+        },
+    );
     g.finish();
 }
 

