@@ -503,6 +503,35 @@ impl Detector for PatternDetector {
     }
 
     fn detect(&self, text: &str, out: &mut Vec<Span>) -> Result<(), PrivacyError> {
+        self.scan(text, false, out);
+        Ok(())
+    }
+
+    fn labels(&self) -> &[&'static str] {
+        LABELS
+    }
+}
+
+const LABELS: &[&str] = &[
+    labels::EMAIL_ADDRESS,
+    labels::CREDIT_CARD,
+    labels::US_SSN,
+    labels::US_ITIN,
+    labels::IBAN_CODE,
+    labels::IP_ADDRESS,
+    labels::MAC_ADDRESS,
+    labels::PHONE_NUMBER,
+    labels::US_PASSPORT,
+    labels::US_DRIVER_LICENSE,
+    labels::DATE_TIME,
+    labels::AGE,
+    labels::ZIP_CODE,
+];
+
+impl PatternDetector {
+    /// Run every rule; `whole` searches the whole text for every rule
+    /// instead of the digit windows (the reference the tests compare with).
+    fn scan(&self, text: &str, whole: bool, out: &mut Vec<Span>) {
         let runs = digit_runs(text.as_bytes());
         let hits = if runs.is_empty() {
             Vec::new()
@@ -510,30 +539,12 @@ impl Detector for PatternDetector {
             keywords(&self.keys, &self.key_kinds, text)
         };
         for (rule, re) in &self.rules {
-            let wins = windows(reach(*rule), text.as_bytes(), &runs);
+            let reach = if whole { Reach::Whole } else { reach(*rule) };
+            let wins = windows(reach, text.as_bytes(), &runs);
             if !wins.is_empty() {
                 self.run_rule(*rule, re, text, &wins, &hits, out);
             }
         }
-        Ok(())
-    }
-
-    fn labels(&self) -> &[&'static str] {
-        &[
-            labels::EMAIL_ADDRESS,
-            labels::CREDIT_CARD,
-            labels::US_SSN,
-            labels::US_ITIN,
-            labels::IBAN_CODE,
-            labels::IP_ADDRESS,
-            labels::MAC_ADDRESS,
-            labels::PHONE_NUMBER,
-            labels::US_PASSPORT,
-            labels::US_DRIVER_LICENSE,
-            labels::DATE_TIME,
-            labels::AGE,
-            labels::ZIP_CODE,
-        ]
     }
 }
 
@@ -893,6 +904,38 @@ mod tests {
 
     fn has(text: &str, label: &str, value: &str) -> bool {
         find(text).iter().any(|(l, v)| l == label && v == value)
+    }
+
+    #[test]
+    fn digit_windows_find_what_a_whole_text_scan_finds() {
+        let d = PatternDetector::new().unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/privacy/eval.jsonl"
+        );
+        let mut texts: Vec<String> = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect();
+        texts.extend(
+            [
+                "zip 12 zip code: 94105-1234 and CA, 90210",
+                "born on 12th. september, 1985; DOB: september. 12th, 1985",
+                "passport no. X12345678 and DL# D123-456-78-9 then 4111111111111111",
+                "aged: 34, turning 7, 34 years old, 12 y/o, 123456 yo",
+                "DE89370400440532013000 GB82 WEST 1234 5698 7654 32XX",
+                "+1 (415) 867-5309, (030) 901820, 1.2.3.4.5, 10.0.0.1",
+            ]
+            .map(str::to_string),
+        );
+        for t in &texts {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            d.scan(t, false, &mut a);
+            d.scan(t, true, &mut b);
+            assert_eq!(a, b, "{t}");
+        }
     }
 
     #[test]

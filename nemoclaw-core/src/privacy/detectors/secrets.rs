@@ -675,6 +675,56 @@ mod tests {
             .collect()
     }
 
+    /// Each capture group's byte range, if it took part.
+    type Groups = Vec<Option<(usize, usize)>>;
+
+    #[test]
+    fn anchored_search_finds_what_whole_text_scans_find() {
+        let d = SecretDetector::new().unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/privacy/eval.jsonl"
+        );
+        let mut texts: Vec<String> = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect();
+        texts.extend(
+            [
+                "passkey=abc123def456ghi x.y-password.z: 'Secret123!' my_api-key := Zx9q8w7e6r5t4y",
+                "Endpoint=sb://a.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=abcdefghijklmnopqrstuvwxyz0123456789ABCD=",
+                "_http://u:p@h x+postgres.ssl://app:pw@db/x a://b:c@d",
+                "sk-ant-api03-abcdefghijklmnopqrstuvwxyz sk-abcdefghijklmnopqrstuvwx SKabcdef0123456789abcdef0123456789",
+                "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY tokentoken=aaaa",
+            ]
+            .map(str::to_string),
+        );
+        for t in &texts {
+            let got: Vec<(usize, Groups)> = d
+                .matches(t)
+                .iter()
+                .map(|(r, c)| {
+                    let groups = (0..c.group_len())
+                        .map(|g| c.get_group(g).map(|s| (s.start, s.end)))
+                        .collect();
+                    (*r, groups)
+                })
+                .collect();
+            let mut want = Vec::new();
+            for (r, re) in d.rules.iter().enumerate() {
+                for c in re.captures_iter(t.as_str()) {
+                    let groups = (0..c.group_len())
+                        .map(|g| c.get_group(g).map(|s| (s.start, s.end)))
+                        .collect();
+                    want.push((r, groups));
+                }
+            }
+            assert_eq!(got, want, "{t}");
+        }
+    }
+
     #[test]
     fn provider_keys() {
         let cases = [
