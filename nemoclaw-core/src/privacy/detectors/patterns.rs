@@ -893,13 +893,7 @@ mod tests {
     use super::*;
 
     fn find(text: &str) -> Vec<(String, String)> {
-        let d = PatternDetector::new().unwrap();
-        let mut out = Vec::new();
-        d.detect(text, &mut out).unwrap();
-        let out = crate::privacy::span::merge(out.into_iter().filter(|s| s.score >= 0.5).collect());
-        out.iter()
-            .map(|s| (s.label.to_string(), text[s.start..s.end].to_string()))
-            .collect()
+        super::super::find_with(&PatternDetector::new().unwrap(), text)
     }
 
     fn has(text: &str, label: &str, value: &str) -> bool {

@@ -666,13 +666,7 @@ mod tests {
     use super::*;
 
     fn find(text: &str) -> Vec<(String, String)> {
-        let d = SecretDetector::new().unwrap();
-        let mut out = Vec::new();
-        d.detect(text, &mut out).unwrap();
-        let out = crate::privacy::span::merge(out.into_iter().filter(|s| s.score >= 0.5).collect());
-        out.iter()
-            .map(|s| (s.label.to_string(), text[s.start..s.end].to_string()))
-            .collect()
+        super::super::find_with(&SecretDetector::new().unwrap(), text)
     }
 
     /// Each capture group's byte range, if it took part.
