@@ -35,3 +35,15 @@ pub trait Detector: Send + Sync + fmt::Debug {
     /// asked only for other labels).
     fn labels(&self) -> &[&'static str];
 }
+
+/// Test helper shared by the detectors' tests: the `(label, value)` pairs
+/// `d` reports for `text` at the default minimum score, merged.
+#[cfg(test)]
+pub(crate) fn find_with(d: &dyn Detector, text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    d.detect(text, &mut out).unwrap();
+    let out = super::span::merge(out.into_iter().filter(|s| s.score >= 0.5).collect());
+    out.iter()
+        .map(|s| (s.label.to_string(), text[s.start..s.end].to_string()))
+        .collect()
+}

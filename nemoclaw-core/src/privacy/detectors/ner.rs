@@ -7,6 +7,23 @@ use crate::privacy::ner::NerModel;
 use crate::privacy::span::labels;
 use crate::privacy::{PrivacyError, Span};
 
+/// Kinds the validated patterns and secret rules report; model spans of
+/// these kinds are dropped (see [`NerDetector::detect`]).
+const PATTERN_KINDS: &[&str] = &[
+    labels::EMAIL_ADDRESS,
+    labels::PHONE_NUMBER,
+    labels::CREDIT_CARD,
+    labels::US_SSN,
+    labels::US_ITIN,
+    labels::US_PASSPORT,
+    labels::US_DRIVER_LICENSE,
+    labels::IBAN_CODE,
+    labels::IP_ADDRESS,
+    labels::MAC_ADDRESS,
+    labels::URL,
+    labels::DATE_TIME,
+];
+
 /// Wraps a loaded [`NerModel`].
 #[derive(Debug)]
 pub struct NerDetector {
@@ -44,6 +61,27 @@ impl Detector for NerDetector {
                 reason: e.to_string(),
             })?;
         for e in entities {
+            // Structured identifiers are left to the validated patterns
+            // (checksums, issuer prefixes, registry lengths, context words):
+            // the model cannot check them, and its guesses for these kinds
+            // would outrank a validated span of another kind in the merge
+            // (a `TAX_ID` guess over an IP address). Names, places and
+            // organizations, and kinds no pattern reports (bank account and
+            // routing numbers, other government ids, at the lowest merge
+            // priority), are kept.
+            if PATTERN_KINDS.contains(&e.label.as_str()) {
+                continue;
+            }
+            // A place has a name: a lone number the model tags as a building
+            // number or ZIP code (a port, a count, an id) is not reported;
+            // inside an address it is merged with the street or city.
+            if e.label == labels::LOCATION
+                && !text
+                    .get(e.start..e.end)
+                    .is_some_and(|t| t.chars().any(char::is_alphabetic))
+            {
+                continue;
+            }
             let label: Cow<'static, str> = match labels::ALL.iter().find(|l| **l == e.label) {
                 Some(l) => Cow::Borrowed(l),
                 None => Cow::Owned(e.label),
@@ -61,13 +99,6 @@ impl Detector for NerDetector {
     }
 
     fn labels(&self) -> &[&'static str] {
-        &[
-            labels::PERSON,
-            labels::LOCATION,
-            labels::ORGANIZATION,
-            labels::DATE_TIME,
-            labels::EMAIL_ADDRESS,
-            labels::PHONE_NUMBER,
-        ]
+        &[labels::PERSON, labels::LOCATION, labels::ORGANIZATION]
     }
 }
