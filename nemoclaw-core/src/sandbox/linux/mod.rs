@@ -300,6 +300,19 @@ impl PreparedSandbox {
                 "a warm start needs the caller's own ids".into(),
             ));
         }
+        // The keeper joins the sandbox's v1 cgroups itself: a warm one
+        // ahead of its command, a cold one at once, while it unshares and
+        // pid 1 builds its root, so the migration's RCU grace period
+        // overlaps the whole set-up. In the memory cgroup the keeper (a
+        // fork of the caller, as large as the caller) must never be the
+        // OOM killer's victim: pid 1 and the command run at
+        // `oom_score_adj` 1000, which adds the whole limit to their score,
+        // and the keeper stays at the caller's value (below 1000), or -1000
+        // where the caller holds CAP_SYS_RESOURCE. A caller already at
+        // 1000 without that capability keeps its cold keepers out and gets
+        // no warm start.
+        let keeper_may_join = !plan.parent_maps
+            && (plan.keeper_oom_exempt || plan.caller_oom_adj < plan::OOM_SCORE_ADJ_MAX);
         let mut skipped: Vec<Skipped> = plan.skipped.clone();
         let mut applied = plan.applied.clone();
         let mut cg_skipped = Vec::new();
@@ -307,7 +320,7 @@ impl PreparedSandbox {
             &self.hierarchies,
             plan.cgroups,
             plan.best_effort,
-            warm,
+            keeper_may_join,
             &mut cg_skipped,
         )
         .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
@@ -360,15 +373,25 @@ impl PreparedSandbox {
             } else {
                 !cgroups.is_empty()
             };
+        let keeper_joins = keeper_may_join && cgroups.keeper_has_dirs();
+        if warm && !keeper_joins && cgroups.keeper_has_dirs() {
+            return Err(SandboxError::InvalidProfile(
+                "a warm start needs a keeper the OOM killer ranks below the sandbox (the caller is at oom_score_adj 1000 without CAP_SYS_RESOURCE)"
+                    .into(),
+            ));
+        }
         let mut run = cold_run.unwrap_or(RunPlan {
             argv: Vec::new(),
             exec_candidates: Vec::new(),
             thaw: None,
             wall: plan.limits.wall_time,
             await_join: false,
+            oom_score_adj: CString::default(),
         });
         run.thaw = thaw;
         run.await_join = join_pid1;
+        run.oom_score_adj = CString::new(plan::OOM_SCORE_ADJ_MAX.to_string())
+            .map_err(|_| SandboxError::InvalidProfile("oom_score_adj".into()))?;
 
         let (stdin_r, stdin_w) = pipe()?;
         let (stdout_r, stdout_w) = pipe()?;
@@ -447,18 +470,32 @@ impl PreparedSandbox {
             into_used: fds.into_cgroup >= 0,
             started,
         };
-        if warm {
-            // The keeper joins the v1 cgroups now, ahead of its command; its
-            // children (pid 1 and the command) are born there.
-            let mut spare = Spare(Some(launched));
-            if let Some(l) = spare.0.as_ref() {
+        if keeper_joins {
+            // Exempt the keeper from the OOM killer where we may, then move
+            // it into the v1 cgroups. A warm keeper waits for its command,
+            // so pid 1 and the command are born there. A cold one is
+            // already unsharing: pid 1 may be born on either side of the
+            // move, and `drive` moves it too (quick now: the grace period
+            // has passed). On failure the guard kills and reaps the keeper.
+            let mut guard = Spare(Some(launched));
+            if let Some(l) = guard.0.as_ref() {
+                if plan.keeper_oom_exempt {
+                    std::fs::write(
+                        format!("/proc/{keeper_pid}/oom_score_adj"),
+                        plan::OOM_SCORE_ADJ_MIN.to_string(),
+                    )
+                    .map_err(|e| SandboxError::Setup {
+                        step: "oom-score".into(),
+                        reason: format!("cannot exempt the keeper from the OOM killer: {e}"),
+                    })?;
+                }
                 l.cgroups
-                    .join(keeper_pid, true)
+                    .join_keeper(keeper_pid)
                     .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
             }
-            return spare.0.take().ok_or_else(|| SandboxError::Setup {
-                step: "warm-start".into(),
-                reason: "lost the warm keeper".into(),
+            return guard.0.take().ok_or_else(|| SandboxError::Setup {
+                step: "keeper".into(),
+                reason: "lost the keeper".into(),
             });
         }
         Ok(launched)
@@ -503,6 +540,7 @@ impl PreparedSandbox {
                 thaw: None,
                 wall: plan.limits.wall_time,
                 await_join: false,
+                oom_score_adj: CString::default(),
             }))
         };
         let launched = match spare.and_then(|mut s| s.0.take()) {
