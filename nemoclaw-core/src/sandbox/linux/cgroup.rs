@@ -461,6 +461,21 @@ impl SandboxCgroups {
         })
     }
 
+    /// `cgroup.procs` of the parent of the sandbox's v1 memory cgroup,
+    /// opened for writing: a warm keeper leaves the memory cgroup through
+    /// it once pid 1 is born, so nothing it allocates afterwards (its
+    /// report) is charged to a cgroup the sandbox may have filled.
+    pub(crate) fn open_memory_parent_procs(&self) -> Option<std::os::fd::OwnedFd> {
+        let p = self.memory.as_ref().filter(|p| !p.v2)?;
+        let procs = p.dir.parent()?.join("cgroup.procs");
+        rustix::fs::open(
+            &procs,
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()
+    }
+
     /// Whether the freezer is a v1 one (which a warm keeper cannot use: it
     /// would freeze the keeper with the sandbox).
     pub(crate) fn freezer_is_v1(&self) -> bool {

@@ -156,7 +156,7 @@ pub fn doctor() -> (Vec<DoctorLine>, Result<String, String>) {
                 && l.detail.starts_with("cgroup v1")
         }) {
             line.detail = format!(
-                "{}; a cold start moves its keeper into it: {}",
+                "{}; a cold start moves pid 1 into it: {}",
                 line.detail,
                 super::cgroup::migration_cost()
             );

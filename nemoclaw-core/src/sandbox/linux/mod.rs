@@ -300,18 +300,19 @@ impl PreparedSandbox {
                 "a warm start needs the caller's own ids".into(),
             ));
         }
-        // The keeper joins the sandbox's v1 cgroups itself: a warm one
-        // ahead of its command, a cold one at once, while it unshares and
-        // pid 1 builds its root, so the migration's RCU grace period
-        // overlaps the whole set-up. In the memory cgroup the keeper (a
+        // A warm keeper joins the sandbox's v1 cgroups itself, ahead of its
+        // command. (A cold keeper joining at once, to overlap the grace
+        // period with its unsharing too, measured slower than moving pid 1
+        // while it builds its root: see docs/sandbox.md.) In the memory
+        // cgroup the keeper (a
         // fork of the caller, as large as the caller) must never be the
         // OOM killer's victim: pid 1 and the command run at
         // `oom_score_adj` 1000, which adds the whole limit to their score,
         // and the keeper stays at the caller's value (below 1000), or -1000
         // where the caller holds CAP_SYS_RESOURCE. A caller already at
-        // 1000 without that capability keeps its cold keepers out and gets
-        // no warm start.
-        let keeper_may_join = !plan.parent_maps
+        // 1000 without that capability gets no warm start.
+        let keeper_may_join = warm
+            && !plan.parent_maps
             && (plan.keeper_oom_exempt || plan.caller_oom_adj < plan::OOM_SCORE_ADJ_MAX);
         let mut skipped: Vec<Skipped> = plan.skipped.clone();
         let mut applied = plan.applied.clone();
@@ -358,6 +359,7 @@ impl PreparedSandbox {
             }
             None => None,
         };
+        let keeper_joins = keeper_may_join && cgroups.keeper_has_dirs();
         // Pid 1 is created inside the v2 cgroup (clone3 CLONE_INTO_CGROUP),
         // unless the keeper takes other host ids, which may not write there.
         let into = if plan.parent_maps {
@@ -373,7 +375,6 @@ impl PreparedSandbox {
             } else {
                 !cgroups.is_empty()
             };
-        let keeper_joins = keeper_may_join && cgroups.keeper_has_dirs();
         if warm && !keeper_joins && cgroups.keeper_has_dirs() {
             return Err(SandboxError::InvalidProfile(
                 "a warm start needs a keeper the OOM killer ranks below the sandbox (the caller is at oom_score_adj 1000 without CAP_SYS_RESOURCE)"
@@ -413,6 +414,15 @@ impl PreparedSandbox {
         ];
         let go_r = go.as_ref().map(|(r, _)| high_fd(r)).transpose()?;
         let into_fd = into.as_ref().map(high_fd).transpose()?;
+        let leave_fd = if keeper_joins {
+            cgroups
+                .open_memory_parent_procs()
+                .as_ref()
+                .map(high_fd)
+                .transpose()?
+        } else {
+            None
+        };
         drop((
             stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r, into,
         ));
@@ -430,6 +440,7 @@ impl PreparedSandbox {
             joined_r: child_side[6].as_raw_fd(),
             go_r: go_r.as_ref().map_or(-1, AsRawFd::as_raw_fd),
             into_cgroup: into_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            leave_memcg: leave_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
         };
 
         let started = Instant::now();
@@ -452,7 +463,7 @@ impl PreparedSandbox {
             // SAFETY: leave without running the parent's destructors.
             unsafe { libc::_exit(125) };
         }
-        drop((child_side, go_r, into_fd));
+        drop((child_side, go_r, into_fd, leave_fd));
         let launched = Launched {
             keeper_pid,
             cgroups,
@@ -472,11 +483,9 @@ impl PreparedSandbox {
         };
         if keeper_joins {
             // Exempt the keeper from the OOM killer where we may, then move
-            // it into the v1 cgroups. A warm keeper waits for its command,
-            // so pid 1 and the command are born there. A cold one is
-            // already unsharing: pid 1 may be born on either side of the
-            // move, and `drive` moves it too (quick now: the grace period
-            // has passed). On failure the guard kills and reaps the keeper.
+            // it into the v1 cgroups; it waits for its command, so pid 1
+            // and the command are born there. On failure the guard kills
+            // and reaps the keeper.
             let mut guard = Spare(Some(launched));
             if let Some(l) = guard.0.as_ref() {
                 if plan.keeper_oom_exempt {
