@@ -462,8 +462,8 @@ impl SandboxCgroups {
     }
 
     /// `cgroup.procs` of the parent of the sandbox's v1 memory cgroup,
-    /// opened for writing: a warm keeper leaves the memory cgroup through
-    /// it once pid 1 is born, so nothing it allocates afterwards (its
+    /// opened for writing: a warm keeper is moved out of the memory cgroup
+    /// through it once pid 1 is born, so nothing it allocates afterwards (its
     /// report) is charged to a cgroup the sandbox may have filled.
     pub(crate) fn open_memory_parent_procs(&self) -> Option<std::os::fd::OwnedFd> {
         let p = self.memory.as_ref().filter(|p| !p.v2)?;

@@ -62,10 +62,6 @@ pub(crate) struct ChildFds {
     /// A cgroup v2 directory pid 1 is created in with `CLONE_INTO_CGROUP`
     /// (-1: none).
     pub into_cgroup: RawFd,
-    /// A warm keeper writes `0` here (the parent memory cgroup's
-    /// `cgroup.procs`) to leave the memory cgroup once pid 1 is born
-    /// (-1: none).
-    pub leave_memcg: RawFd,
 }
 
 /// `struct clone_args` of `clone3(2)` up to `cgroup` (`CLONE_ARGS_SIZE_VER2`).
@@ -214,7 +210,6 @@ pub(crate) fn warm_keeper(plan: &Plan, mut run: RunPlan, fds: ChildFds) -> ! {
         fds.joined_r,
         fds.go_r,
         fds.into_cgroup,
-        fds.leave_memcg,
     ])
     .is_err()
     {
@@ -254,20 +249,6 @@ pub(crate) fn keeper(plan: &Plan, run: &RunPlan, fds: ChildFds) -> ! {
         }
     };
     send(fds.setup_w, &Record::new(RecordKind::Pid1, pid1.into(), 0));
-    if fds.leave_memcg >= 0 {
-        // Pid 1 is born in the memory cgroup: leave it, so that nothing
-        // this process allocates later (its report, after an OOM kill in
-        // a full cgroup) is charged there and makes it a victim. The move
-        // waits for an RCU grace period, off the command's path. A failed
-        // move leaves this process where it was, still ranked below the
-        // sandbox.
-        // SAFETY: writes a live one-byte buffer to our own descriptor,
-        // then closes it.
-        unsafe {
-            libc::write(fds.leave_memcg, b"0".as_ptr().cast(), 1);
-            libc::close(fds.leave_memcg);
-        }
-    }
     // SAFETY: closing descriptors this process owns and no longer needs;
     // the sandbox holds its own copies.
     unsafe {
@@ -296,7 +277,6 @@ fn keeper_setup(
         fds.lifeline_r,
         fds.joined_r,
         fds.into_cgroup,
-        fds.leave_memcg,
     ])?;
 
     // The freezer file, opened while we still hold the caller's

@@ -120,6 +120,9 @@ struct Launched {
     joined_w: OwnedFd,
     /// A warm keeper's command pipe.
     go_w: Option<File>,
+    /// `cgroup.procs` of the memory cgroup's parent: a warm keeper is
+    /// moved there once pid 1 is born.
+    leave_memcg: Option<File>,
     /// Whether the caller moves pid 1 into (v1) cgroups.
     join_pid1: bool,
     /// Whether pid 1 is cloned into the v2 cgroup.
@@ -414,12 +417,8 @@ impl PreparedSandbox {
         ];
         let go_r = go.as_ref().map(|(r, _)| high_fd(r)).transpose()?;
         let into_fd = into.as_ref().map(high_fd).transpose()?;
-        let leave_fd = if keeper_joins {
-            cgroups
-                .open_memory_parent_procs()
-                .as_ref()
-                .map(high_fd)
-                .transpose()?
+        let leave_memcg = if keeper_joins {
+            cgroups.open_memory_parent_procs().map(File::from)
         } else {
             None
         };
@@ -440,7 +439,6 @@ impl PreparedSandbox {
             joined_r: child_side[6].as_raw_fd(),
             go_r: go_r.as_ref().map_or(-1, AsRawFd::as_raw_fd),
             into_cgroup: into_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
-            leave_memcg: leave_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
         };
 
         let started = Instant::now();
@@ -463,7 +461,7 @@ impl PreparedSandbox {
             // SAFETY: leave without running the parent's destructors.
             unsafe { libc::_exit(125) };
         }
-        drop((child_side, go_r, into_fd, leave_fd));
+        drop((child_side, go_r, into_fd));
         let launched = Launched {
             keeper_pid,
             cgroups,
@@ -477,6 +475,7 @@ impl PreparedSandbox {
             lifeline_w,
             joined_w,
             go_w,
+            leave_memcg,
             join_pid1,
             into_used: fds.into_cgroup >= 0,
             started,
@@ -608,6 +607,7 @@ impl PreparedSandbox {
             lifeline_w,
             joined_w,
             go_w: _,
+            mut leave_memcg,
             join_pid1,
             into_used,
             started,
@@ -627,6 +627,22 @@ impl PreparedSandbox {
                 Some(RecordKind::Pid1) => {
                     pid1 = i32::try_from(r.fields[1]).ok();
                     pidfd = pid1.and_then(|p| open_verified_pidfd(p, keeper_pid));
+                    // Pid 1 is born in the memory cgroup: move the warm
+                    // keeper out of it, so nothing it allocates later (its
+                    // report, after an OOM kill in a full cgroup) is
+                    // charged there and makes it a victim. The move waits
+                    // for an RCU grace period: in a thread of its own, so
+                    // neither this start nor the keeper waits for it. A
+                    // failed move leaves the keeper where it was, still
+                    // ranked below the sandbox.
+                    if let Some(mut procs) = leave_memcg.take() {
+                        let pid = keeper_pid.to_string();
+                        let _ = std::thread::Builder::new()
+                            .name("nemoclaw-keeper-out".into())
+                            .spawn(move || {
+                                let _ = procs.write_all(pid.as_bytes());
+                            });
+                    }
                     // Join pid 1 to the cgroups while it builds its root,
                     // then let it start the command; on failure the pipe
                     // closes unwritten and pid 1 gives up.
