@@ -620,6 +620,7 @@ impl PreparedSandbox {
         let mut join_failure = None;
         let mut joined_w = Some(File::from(joined_w));
         let mut map_failure: Option<String> = None;
+        let mut mover = None;
         let mut record = [0u8; RECORD_LEN];
         while setup.read_exact(&mut record).is_ok() {
             let r = Record::decode(&record);
@@ -637,11 +638,12 @@ impl PreparedSandbox {
                     // ranked below the sandbox.
                     if let Some(mut procs) = leave_memcg.take() {
                         let pid = keeper_pid.to_string();
-                        let _ = std::thread::Builder::new()
+                        mover = std::thread::Builder::new()
                             .name("nemoclaw-keeper-out".into())
                             .spawn(move || {
                                 let _ = procs.write_all(pid.as_bytes());
-                            });
+                            })
+                            .ok();
                     }
                     // Join pid 1 to the cgroups while it builds its root,
                     // then let it start the command; on failure the pipe
@@ -686,6 +688,7 @@ impl PreparedSandbox {
         }
         let running = RunningSandbox {
             keeper: Some(keeper_pid),
+            mover,
             pid1: pid1.unwrap_or(0),
             stdin: Some(File::from(stdin_w)),
             stdout: Some(File::from(stdout_r)),
@@ -942,6 +945,8 @@ fn namespace_members(pid1: i32) -> std::io::Result<Vec<i32>> {
 #[derive(Debug)]
 pub struct RunningSandbox {
     keeper: Option<i32>,
+    /// The thread moving a warm keeper out of the memory cgroup.
+    mover: Option<std::thread::JoinHandle<()>>,
     pid1: i32,
     /// Write end of the command's stdin (drop it to send EOF).
     pub stdin: Option<File>,
@@ -1180,16 +1185,32 @@ impl RunningSandbox {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take(),
             );
-            let mut status = 0;
-            loop {
-                // SAFETY: waiting for our own child into a live local.
-                let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-                if r >= 0
-                    || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                {
-                    break;
+            // While the keeper is being moved out of the memory cgroup (by
+            // pid), it stays our unreaped child, so its pid cannot be
+            // reused by another process before the move has happened.
+            match self.mover.take() {
+                Some(mover) if !mover.is_finished() => {
+                    let _ = std::thread::Builder::new()
+                        .name("nemoclaw-reap".into())
+                        .spawn(move || {
+                            let _ = mover.join();
+                            wait_child(pid);
+                        });
                 }
+                _ => wait_child(pid),
             }
+        }
+    }
+}
+
+/// Reaps our own child `pid`.
+fn wait_child(pid: i32) {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child into a live local.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r >= 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            break;
         }
     }
 }
