@@ -95,6 +95,14 @@ impl Hierarchies {
         result
     }
 
+    /// Whether a cgroup v1 hierarchy holds any of the limit controllers:
+    /// then each cold start migrates a process into it.
+    pub(crate) fn limits_on_v1(&self) -> bool {
+        self.v1
+            .iter()
+            .any(|(c, _)| matches!(c.as_str(), "memory" | "pids" | "cpu"))
+    }
+
     fn v2_has(&self, controller: &str) -> bool {
         let Some(dir) = &self.v2 else {
             return false;
@@ -171,6 +179,32 @@ impl Hierarchies {
             if place.v2 { "v2" } else { "v1" },
             place.dir.display()
         ))
+    }
+}
+
+/// What a cgroup migration costs on this host, and the host settings that
+/// remove the cost (`nemoclaw sandbox doctor` prints it; this crate never
+/// changes them). A migration takes the kernel's threadgroup rwsem for
+/// writing, which waits for an RCU grace period unless a cgroup hierarchy
+/// is mounted with `favordynmods` (the rwsem is shared by all of them) or
+/// RCU grace periods are expedited.
+pub(crate) fn migration_cost() -> String {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let favoring = mountinfo.lines().any(|line| {
+        line.split_once(" - ").is_some_and(|(_, post)| {
+            let post: Vec<&str> = post.split(' ').collect();
+            post.len() >= 3
+                && (post[0] == "cgroup" || post[0] == "cgroup2")
+                && post[2].split(',').any(|o| o == "favordynmods")
+        })
+    });
+    let expedited = fs::read_to_string("/sys/kernel/rcu_expedited").is_ok_and(|s| s.trim() != "0");
+    if favoring {
+        "a cgroup hierarchy is mounted with `favordynmods`: migrations do not wait for an RCU grace period".into()
+    } else if expedited {
+        "RCU grace periods are expedited (/sys/kernel/rcu_expedited): migrations are quick".into()
+    } else {
+        "each migration waits for an RCU grace period (milliseconds); mounting a cgroup hierarchy with `favordynmods` (e.g. `mount -o remount,favordynmods` on the cgroup2 mount) removes that wait, or use `warm_start()`".into()
     }
 }
 
@@ -427,6 +461,21 @@ impl SandboxCgroups {
         })
     }
 
+    /// `cgroup.procs` of the parent of the sandbox's v1 memory cgroup,
+    /// opened for writing: a warm keeper is moved out of the memory cgroup
+    /// through it once pid 1 is born, so nothing it allocates afterwards (its
+    /// report) is charged to a cgroup the sandbox may have filled.
+    pub(crate) fn open_memory_parent_procs(&self) -> Option<std::os::fd::OwnedFd> {
+        let p = self.memory.as_ref().filter(|p| !p.v2)?;
+        let procs = p.dir.parent()?.join("cgroup.procs");
+        rustix::fs::open(
+            &procs,
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()
+    }
+
     /// Whether the freezer is a v1 one (which a warm keeper cannot use: it
     /// would freeze the keeper with the sandbox).
     pub(crate) fn freezer_is_v1(&self) -> bool {
@@ -458,6 +507,35 @@ impl SandboxCgroups {
                 return Err(CgroupRefusal {
                     protection,
                     reason: format!("cannot move the sandbox into `{}`: {e}", procs.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The v1 cgroups a keeper may join ahead of pid 1: every v1 one but
+    /// a v1 freezer (a frozen keeper could not time out or kill the tree).
+    fn keeper_dirs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.dirs.iter().filter(move |d| {
+            self.v2_dir.as_ref() != Some(*d)
+                && !matches!(&self.freezer, Some(Freezer::V1(f)) if f == *d)
+        })
+    }
+
+    /// Whether a keeper has any cgroup to join ahead of pid 1.
+    pub(crate) fn keeper_has_dirs(&self) -> bool {
+        self.keeper_dirs().next().is_some()
+    }
+
+    /// Moves the keeper into [`Self::keeper_dirs`]; the processes it
+    /// creates afterwards are born there.
+    pub(crate) fn join_keeper(&self, pid: i32) -> Result<(), CgroupRefusal> {
+        for dir in self.keeper_dirs() {
+            let procs = dir.join("cgroup.procs");
+            if let Err(e) = fs::write(&procs, pid.to_string()) {
+                return Err(CgroupRefusal {
+                    protection: self.protection_of(dir),
+                    reason: format!("cannot move the keeper into `{}`: {e}", procs.display()),
                 });
             }
         }

@@ -316,6 +316,11 @@ fn keeper_setup(
         if n != 1 || mapped[0] != b'1' {
             return Err(fail(SetupStep::IdMap, libc::EPERM));
         }
+        write_file(
+            c"/proc/self/oom_score_adj",
+            run.oom_score_adj.as_bytes(),
+            SetupStep::OomScore,
+        )?;
         // Our credentials are still the caller's ids, unmapped here: take
         // the mapped ones (keeping our capabilities in the namespace).
         let (uid, gid) = plan.inside_ids;
@@ -620,6 +625,21 @@ fn pid1(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepError {
 enum Never {}
 
 fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
+    // The sandbox is the OOM killer's first choice, never its keeper (a
+    // fork of the caller as large as the caller, which may wait in the
+    // same memory cgroup). Raising the value needs no privilege; /proc is
+    // still the host's here, and read-only to the sandbox under landlock
+    // later, so the command cannot lower it again. With other host ids
+    // this process may no longer write its own /proc files: the keeper
+    // (then never in the sandbox's cgroups) set the value before taking
+    // them, and it is inherited.
+    if !plan.parent_maps {
+        write_file(
+            c"/proc/self/oom_score_adj",
+            run.oom_score_adj.as_bytes(),
+            SetupStep::OomScore,
+        )?;
+    }
     // SAFETY: prctl with integer arguments only.
     check(SetupStep::Prctl, unsafe {
         libc::prctl(

@@ -145,6 +145,23 @@ pub fn doctor() -> (Vec<DoctorLine>, Result<String, String>) {
             detail,
         });
     }
+    if hier.limits_on_v1() {
+        // Not a protection: what a cold start pays for the v1 limits.
+        for line in lines.iter_mut().filter(|l| {
+            l.available
+                && matches!(
+                    l.protection,
+                    Protection::CgroupMemory | Protection::CgroupPids | Protection::CgroupCpu
+                )
+                && l.detail.starts_with("cgroup v1")
+        }) {
+            line.detail = format!(
+                "{}; a cold start moves pid 1 into it: {}",
+                line.detail,
+                super::cgroup::migration_cost()
+            );
+        }
+    }
     lines.push(DoctorLine {
         protection: Protection::NetworkAllowList,
         available: false,

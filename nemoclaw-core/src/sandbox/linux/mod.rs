@@ -120,6 +120,9 @@ struct Launched {
     joined_w: OwnedFd,
     /// A warm keeper's command pipe.
     go_w: Option<File>,
+    /// `cgroup.procs` of the memory cgroup's parent: a warm keeper is
+    /// moved there once pid 1 is born.
+    leave_memcg: Option<File>,
     /// Whether the caller moves pid 1 into (v1) cgroups.
     join_pid1: bool,
     /// Whether pid 1 is cloned into the v2 cgroup.
@@ -300,6 +303,20 @@ impl PreparedSandbox {
                 "a warm start needs the caller's own ids".into(),
             ));
         }
+        // A warm keeper joins the sandbox's v1 cgroups itself, ahead of its
+        // command. (A cold keeper joining at once, to overlap the grace
+        // period with its unsharing too, measured slower than moving pid 1
+        // while it builds its root: see docs/sandbox.md.) In the memory
+        // cgroup the keeper (a
+        // fork of the caller, as large as the caller) must never be the
+        // OOM killer's victim: pid 1 and the command run at
+        // `oom_score_adj` 1000, which adds the whole limit to their score,
+        // and the keeper stays at the caller's value (below 1000), or -1000
+        // where the caller holds CAP_SYS_RESOURCE. A caller already at
+        // 1000 without that capability gets no warm start.
+        let keeper_may_join = warm
+            && !plan.parent_maps
+            && (plan.keeper_oom_exempt || plan.caller_oom_adj < plan::OOM_SCORE_ADJ_MAX);
         let mut skipped: Vec<Skipped> = plan.skipped.clone();
         let mut applied = plan.applied.clone();
         let mut cg_skipped = Vec::new();
@@ -307,7 +324,7 @@ impl PreparedSandbox {
             &self.hierarchies,
             plan.cgroups,
             plan.best_effort,
-            warm,
+            keeper_may_join,
             &mut cg_skipped,
         )
         .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
@@ -345,6 +362,7 @@ impl PreparedSandbox {
             }
             None => None,
         };
+        let keeper_joins = keeper_may_join && cgroups.keeper_has_dirs();
         // Pid 1 is created inside the v2 cgroup (clone3 CLONE_INTO_CGROUP),
         // unless the keeper takes other host ids, which may not write there.
         let into = if plan.parent_maps {
@@ -360,15 +378,24 @@ impl PreparedSandbox {
             } else {
                 !cgroups.is_empty()
             };
+        if warm && !keeper_joins && cgroups.keeper_has_dirs() {
+            return Err(SandboxError::InvalidProfile(
+                "a warm start needs a keeper the OOM killer ranks below the sandbox (the caller is at oom_score_adj 1000 without CAP_SYS_RESOURCE)"
+                    .into(),
+            ));
+        }
         let mut run = cold_run.unwrap_or(RunPlan {
             argv: Vec::new(),
             exec_candidates: Vec::new(),
             thaw: None,
             wall: plan.limits.wall_time,
             await_join: false,
+            oom_score_adj: CString::default(),
         });
         run.thaw = thaw;
         run.await_join = join_pid1;
+        run.oom_score_adj = CString::new(plan::OOM_SCORE_ADJ_MAX.to_string())
+            .map_err(|_| SandboxError::InvalidProfile("oom_score_adj".into()))?;
 
         let (stdin_r, stdin_w) = pipe()?;
         let (stdout_r, stdout_w) = pipe()?;
@@ -390,6 +417,11 @@ impl PreparedSandbox {
         ];
         let go_r = go.as_ref().map(|(r, _)| high_fd(r)).transpose()?;
         let into_fd = into.as_ref().map(high_fd).transpose()?;
+        let leave_memcg = if keeper_joins {
+            cgroups.open_memory_parent_procs().map(File::from)
+        } else {
+            None
+        };
         drop((
             stdin_r, stdout_w, stderr_w, setup_w, report_w, lifeline_r, joined_r, into,
         ));
@@ -443,22 +475,35 @@ impl PreparedSandbox {
             lifeline_w,
             joined_w,
             go_w,
+            leave_memcg,
             join_pid1,
             into_used: fds.into_cgroup >= 0,
             started,
         };
-        if warm {
-            // The keeper joins the v1 cgroups now, ahead of its command; its
-            // children (pid 1 and the command) are born there.
-            let mut spare = Spare(Some(launched));
-            if let Some(l) = spare.0.as_ref() {
+        if keeper_joins {
+            // Exempt the keeper from the OOM killer where we may, then move
+            // it into the v1 cgroups; it waits for its command, so pid 1
+            // and the command are born there. On failure the guard kills
+            // and reaps the keeper.
+            let mut guard = Spare(Some(launched));
+            if let Some(l) = guard.0.as_ref() {
+                if plan.keeper_oom_exempt {
+                    std::fs::write(
+                        format!("/proc/{keeper_pid}/oom_score_adj"),
+                        plan::OOM_SCORE_ADJ_MIN.to_string(),
+                    )
+                    .map_err(|e| SandboxError::Setup {
+                        step: "oom-score".into(),
+                        reason: format!("cannot exempt the keeper from the OOM killer: {e}"),
+                    })?;
+                }
                 l.cgroups
-                    .join(keeper_pid, true)
+                    .join_keeper(keeper_pid)
                     .map_err(|r| SandboxError::unavailable(r.protection, r.reason))?;
             }
-            return spare.0.take().ok_or_else(|| SandboxError::Setup {
-                step: "warm-start".into(),
-                reason: "lost the warm keeper".into(),
+            return guard.0.take().ok_or_else(|| SandboxError::Setup {
+                step: "keeper".into(),
+                reason: "lost the keeper".into(),
             });
         }
         Ok(launched)
@@ -503,6 +548,7 @@ impl PreparedSandbox {
                 thaw: None,
                 wall: plan.limits.wall_time,
                 await_join: false,
+                oom_score_adj: CString::default(),
             }))
         };
         let launched = match spare.and_then(|mut s| s.0.take()) {
@@ -561,6 +607,7 @@ impl PreparedSandbox {
             lifeline_w,
             joined_w,
             go_w: _,
+            mut leave_memcg,
             join_pid1,
             into_used,
             started,
@@ -573,6 +620,7 @@ impl PreparedSandbox {
         let mut join_failure = None;
         let mut joined_w = Some(File::from(joined_w));
         let mut map_failure: Option<String> = None;
+        let mut mover = None;
         let mut record = [0u8; RECORD_LEN];
         while setup.read_exact(&mut record).is_ok() {
             let r = Record::decode(&record);
@@ -580,6 +628,23 @@ impl PreparedSandbox {
                 Some(RecordKind::Pid1) => {
                     pid1 = i32::try_from(r.fields[1]).ok();
                     pidfd = pid1.and_then(|p| open_verified_pidfd(p, keeper_pid));
+                    // Pid 1 is born in the memory cgroup: move the warm
+                    // keeper out of it, so nothing it allocates later (its
+                    // report, after an OOM kill in a full cgroup) is
+                    // charged there and makes it a victim. The move waits
+                    // for an RCU grace period: in a thread of its own, so
+                    // neither this start nor the keeper waits for it. A
+                    // failed move leaves the keeper where it was, still
+                    // ranked below the sandbox.
+                    if let Some(mut procs) = leave_memcg.take() {
+                        let pid = keeper_pid.to_string();
+                        mover = std::thread::Builder::new()
+                            .name("nemoclaw-keeper-out".into())
+                            .spawn(move || {
+                                let _ = procs.write_all(pid.as_bytes());
+                            })
+                            .ok();
+                    }
                     // Join pid 1 to the cgroups while it builds its root,
                     // then let it start the command; on failure the pipe
                     // closes unwritten and pid 1 gives up.
@@ -623,6 +688,7 @@ impl PreparedSandbox {
         }
         let running = RunningSandbox {
             keeper: Some(keeper_pid),
+            mover,
             pid1: pid1.unwrap_or(0),
             stdin: Some(File::from(stdin_w)),
             stdout: Some(File::from(stdout_r)),
@@ -879,6 +945,8 @@ fn namespace_members(pid1: i32) -> std::io::Result<Vec<i32>> {
 #[derive(Debug)]
 pub struct RunningSandbox {
     keeper: Option<i32>,
+    /// The thread moving a warm keeper out of the memory cgroup.
+    mover: Option<std::thread::JoinHandle<()>>,
     pid1: i32,
     /// Write end of the command's stdin (drop it to send EOF).
     pub stdin: Option<File>,
@@ -1117,16 +1185,32 @@ impl RunningSandbox {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take(),
             );
-            let mut status = 0;
-            loop {
-                // SAFETY: waiting for our own child into a live local.
-                let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-                if r >= 0
-                    || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                {
-                    break;
+            // While the keeper is being moved out of the memory cgroup (by
+            // pid), it stays our unreaped child, so its pid cannot be
+            // reused by another process before the move has happened.
+            match self.mover.take() {
+                Some(mover) if !mover.is_finished() => {
+                    let _ = std::thread::Builder::new()
+                        .name("nemoclaw-reap".into())
+                        .spawn(move || {
+                            let _ = mover.join();
+                            wait_child(pid);
+                        });
                 }
+                _ => wait_child(pid),
             }
+        }
+    }
+}
+
+/// Reaps our own child `pid`.
+fn wait_child(pid: i32) {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child into a live local.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r >= 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            break;
         }
     }
 }

@@ -47,10 +47,11 @@ pub(crate) enum SetupStep {
     Seccomp,
     Exec,
     Terminal,
+    OomScore,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 27] = [
+    const ALL: [SetupStep; 28] = [
         SetupStep::Stdio,
         SetupStep::CloseFds,
         SetupStep::CgroupJoin,
@@ -78,6 +79,7 @@ impl SetupStep {
         SetupStep::Seccomp,
         SetupStep::Exec,
         SetupStep::Terminal,
+        SetupStep::OomScore,
     ];
 
     pub(crate) fn from_i64(n: i64) -> Option<Self> {
@@ -113,6 +115,7 @@ impl SetupStep {
             SetupStep::Seccomp => "seccomp",
             SetupStep::Exec => "exec",
             SetupStep::Terminal => "leave-terminal",
+            SetupStep::OomScore => "oom-score",
         }
     }
 
@@ -171,7 +174,18 @@ pub(crate) struct Plan {
     pub limits: Limits,
     pub applied: Vec<Protection>,
     pub skipped: Vec<Skipped>,
+    /// The caller may exempt its keeper from the OOM killer (it holds
+    /// CAP_SYS_RESOURCE).
+    pub keeper_oom_exempt: bool,
+    /// The caller's own `oom_score_adj` (the keeper's, unless exempt).
+    pub caller_oom_adj: i32,
 }
+
+/// `oom_score_adj` that exempts a process from the OOM killer.
+pub(crate) const OOM_SCORE_ADJ_MIN: i32 = -1000;
+/// `oom_score_adj` of every process of the sandbox: the OOM killer's first
+/// choice, in its memory cgroup and on the host.
+pub(crate) const OOM_SCORE_ADJ_MAX: i32 = 1000;
 
 /// Per-run parts: the command and this run's cgroups.
 #[derive(Debug)]
@@ -182,6 +196,9 @@ pub(crate) struct RunPlan {
     pub wall: Option<Duration>,
     /// Whether pid 1 waits for the caller to join it to cgroups.
     pub await_join: bool,
+    /// Written to pid 1's `/proc/self/oom_score_adj` first thing (the
+    /// command inherits it).
+    pub oom_score_adj: CString,
 }
 
 /// The default `PATH` inside.
@@ -662,6 +679,14 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         limits,
         applied,
         skipped,
+        keeper_oom_exempt: rustix::thread::capabilities(None).is_ok_and(|c| {
+            c.effective
+                .contains(rustix::thread::CapabilitySet::SYS_RESOURCE)
+        }),
+        caller_oom_adj: std::fs::read_to_string("/proc/self/oom_score_adj")
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .unwrap_or(0),
     })
 }
 
