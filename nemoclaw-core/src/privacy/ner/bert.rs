@@ -237,6 +237,9 @@ pub(crate) struct Encoder {
     device: Device,
     /// Whether the projections run on GGML `Q4_0` blocks.
     pub quantized: bool,
+    /// Whether the projections are packed and attention runs fused (CPU,
+    /// optimized builds).
+    fused: bool,
     /// Host copies of biases and layer-norm weights for the fused CPU
     /// kernels (`None` off the CPU).
     cpu: Option<CpuParams>,
@@ -492,7 +495,10 @@ impl Encoder {
             });
         }
         let (mut classifier, qc) = source.linear(&["classifier".to_owned()], device)?;
-        if device.is_cpu() {
+        // Unoptimized (debug) builds run the SIMD kernels tens of times
+        // slower than Candle's always-optimized ones: there, keep Candle's ops.
+        let fused = device.is_cpu() && !cfg!(debug_assertions);
+        if fused {
             let pack = |l: &mut Linear| l.pack().map_err(|e| e.to_string());
             for layer in &mut layers {
                 pack(&mut layer.qkv)?;
@@ -509,6 +515,7 @@ impl Encoder {
             None
         };
         Ok(Self {
+            fused,
             cpu,
             word,
             position,
@@ -603,7 +610,7 @@ impl Encoder {
         let mut x = self.emb_ln.forward(&x)?;
 
         // Additive mask over padded keys, only when lengths differ.
-        let mask = if self.cpu.is_none() && batch.iter().any(|s| s.len() != l) {
+        let mask = if !self.fused && batch.iter().any(|s| s.len() != l) {
             let mut m = vec![0f32; b * l];
             for (s, ids) in batch.iter().enumerate() {
                 for v in &mut m[s * l + ids.len()..(s + 1) * l] {
@@ -622,7 +629,7 @@ impl Encoder {
         let cpu = self.cpu.as_ref();
         for (li, layer) in self.layers.iter().enumerate() {
             let qkv = layer.qkv.forward(&x)?;
-            if let Some(cpu) = &cpu {
+            if let (Some(cpu), true) = (&cpu, self.fused) {
                 let ctx = qkv.apply_op1_no_bwd(&FusedAttention {
                     l,
                     heads,
