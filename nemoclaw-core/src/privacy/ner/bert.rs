@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
-use super::kernels::{BiasGeluErf, BiasResidualLayerNorm, MaskedSoftmax};
+use super::kernels::{BiasGeluErf, BiasResidualLayerNorm, FusedAttention, PackedLinearOp};
+use super::matmul::{Epilogue, PackedLinear};
 use super::onnx::{OnnxWeights, U8Table};
 
 type CResult<T> = candle_core::Result<T>;
@@ -78,6 +79,8 @@ enum Proj {
     Quantized(QMatMul),
     /// Dense `f32`, stored transposed (`[in, out]`, contiguous).
     Dense(Tensor),
+    /// Dense `f32` packed for the CPU kernel of `matmul.rs`, bias included.
+    Packed(PackedLinear),
 }
 
 #[derive(Debug)]
@@ -116,16 +119,34 @@ impl Linear {
         Ok(true)
     }
 
-    /// `x · Wᵀ` without the bias.
-    fn matmul(&self, x: &Tensor) -> CResult<Tensor> {
+    /// On the CPU, packs a dense weight (and its bias) for `matmul.rs`.
+    fn pack(&mut self) -> CResult<()> {
+        let Proj::Dense(wt) = &self.w else {
+            return Ok(());
+        };
+        let (k, n) = wt.dims2()?;
+        let w = wt.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let b = self.b.to_vec1::<f32>()?;
+        let packed = PackedLinear::new(&w, &b, n, k)
+            .ok_or_else(|| candle_core::Error::Msg("cannot pack weight".to_owned()))?;
+        self.w = Proj::Packed(packed);
+        Ok(())
+    }
+
+    /// `x · Wᵀ`, and whether the bias is already added.
+    fn matmul(&self, x: &Tensor, epilogue: Epilogue) -> CResult<(Tensor, bool)> {
         match &self.w {
-            Proj::Quantized(q) => q.forward(x),
-            Proj::Dense(wt) => x.matmul(wt),
+            Proj::Quantized(q) => Ok((q.forward(x)?, false)),
+            Proj::Dense(wt) => Ok((x.matmul(wt)?, false)),
+            Proj::Packed(p) => Ok((x.apply_op1_no_bwd(&PackedLinearOp(p, epilogue))?, true)),
         }
     }
 
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        self.matmul(x)?.broadcast_add(&self.b)
+        match self.matmul(x, Epilogue::Bias)? {
+            (y, true) => Ok(y),
+            (y, false) => y.broadcast_add(&self.b),
+        }
     }
 }
 
@@ -216,6 +237,9 @@ pub(crate) struct Encoder {
     device: Device,
     /// Whether the projections run on GGML `Q4_0` blocks.
     pub quantized: bool,
+    /// Whether the projections are packed and attention runs fused (CPU,
+    /// optimized builds).
+    fused: bool,
     /// Host copies of biases and layer-norm weights for the fused CPU
     /// kernels (`None` off the CPU).
     cpu: Option<CpuParams>,
@@ -470,7 +494,20 @@ impl Encoder {
                 ln2: source.layer_norm(&p(names.ln2), cfg.layer_norm_eps, device)?,
             });
         }
-        let (classifier, qc) = source.linear(&["classifier".to_owned()], device)?;
+        let (mut classifier, qc) = source.linear(&["classifier".to_owned()], device)?;
+        // Unoptimized (debug) builds run the SIMD kernels tens of times
+        // slower than Candle's always-optimized ones: there, keep Candle's ops.
+        let fused = device.is_cpu() && !cfg!(debug_assertions);
+        if fused {
+            let pack = |l: &mut Linear| l.pack().map_err(|e| e.to_string());
+            for layer in &mut layers {
+                pack(&mut layer.qkv)?;
+                pack(&mut layer.out)?;
+                pack(&mut layer.up)?;
+                pack(&mut layer.down)?;
+            }
+            pack(&mut classifier)?;
+        }
         let num_labels = classifier.b.dims1().map_err(|e| e.to_string())?;
         let cpu = if device.is_cpu() {
             Some(CpuParams::new(&layers).map_err(|e| e.to_string())?)
@@ -478,6 +515,7 @@ impl Encoder {
             None
         };
         Ok(Self {
+            fused,
             cpu,
             word,
             position,
@@ -492,6 +530,47 @@ impl Encoder {
             device: device.clone(),
             quantized: quantized && qc,
         })
+    }
+
+    /// The rest of a layer after attention on the CPU: output projection,
+    /// residual and layer norm, feed-forward, residual and layer norm.
+    fn cpu_feed_forward(
+        &self,
+        li: usize,
+        cpu: &CpuParams,
+        layer: &Layer,
+        x: &Tensor,
+        ctx: &Tensor,
+    ) -> CResult<Tensor> {
+        let (o, biased) = layer.out.matmul(ctx, Epilogue::Bias)?;
+        let x1 = o.apply_op2_no_bwd(
+            x,
+            &BiasResidualLayerNorm {
+                bias: if biased { &[] } else { &cpu.layers[li].out_b },
+                gamma: &cpu.layers[li].ln1_w,
+                beta: &cpu.layers[li].ln1_b,
+                eps: layer.ln1.eps,
+            },
+        )?;
+        let up = if self.activation == Activation::GeluErf {
+            match layer.up.matmul(&x1, Epilogue::GeluErf)? {
+                (y, true) => y,
+                (y, false) => y.apply_op1_no_bwd(&BiasGeluErf(&cpu.layers[li].up_b))?,
+            }
+        } else {
+            self.activation.apply(&layer.up.forward(&x1)?)?
+        };
+        let (d, biased) = layer.down.matmul(&up, Epilogue::Bias)?;
+        let x = d.apply_op2_no_bwd(
+            &x1,
+            &BiasResidualLayerNorm {
+                bias: if biased { &[] } else { &cpu.layers[li].down_b },
+                gamma: &cpu.layers[li].ln2_w,
+                beta: &cpu.layers[li].ln2_b,
+                eps: layer.ln2.eps,
+            },
+        )?;
+        Ok(x)
     }
 
     pub fn num_labels(&self) -> usize {
@@ -531,7 +610,7 @@ impl Encoder {
         let mut x = self.emb_ln.forward(&x)?;
 
         // Additive mask over padded keys, only when lengths differ.
-        let mask = if self.cpu.is_none() && batch.iter().any(|s| s.len() != l) {
+        let mask = if !self.fused && batch.iter().any(|s| s.len() != l) {
             let mut m = vec![0f32; b * l];
             for (s, ids) in batch.iter().enumerate() {
                 for v in &mut m[s * l + ids.len()..(s + 1) * l] {
@@ -549,7 +628,18 @@ impl Encoder {
         let lens: Vec<usize> = batch.iter().map(Vec::len).collect();
         let cpu = self.cpu.as_ref();
         for (li, layer) in self.layers.iter().enumerate() {
-            let qkv = layer.qkv.forward(&x)?.reshape((b, l, 3, heads, d))?;
+            let qkv = layer.qkv.forward(&x)?;
+            if let (Some(cpu), true) = (&cpu, self.fused) {
+                let ctx = qkv.apply_op1_no_bwd(&FusedAttention {
+                    l,
+                    heads,
+                    lens: &lens,
+                    scale: if layer.q_scaled { 1.0 } else { scale as f32 },
+                })?;
+                x = self.cpu_feed_forward(li, cpu, layer, &x, &ctx)?;
+                continue;
+            }
+            let qkv = qkv.reshape((b, l, 3, heads, d))?;
             let mut q = qkv
                 .narrow(2, 0, 1)?
                 .squeeze(2)?
@@ -568,39 +658,7 @@ impl Encoder {
                 .squeeze(2)?
                 .transpose(1, 2)?
                 .contiguous()?;
-            let scores = q.matmul(&k.t()?)?;
-            if let Some(cpu) = &cpu {
-                let probs = scores.apply_op1_no_bwd(&MaskedSoftmax { lens: &lens })?;
-                let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?;
-                let x1 = layer.out.matmul(&ctx)?.apply_op2_no_bwd(
-                    &x,
-                    &BiasResidualLayerNorm {
-                        bias: &cpu.layers[li].out_b,
-                        gamma: &cpu.layers[li].ln1_w,
-                        beta: &cpu.layers[li].ln1_b,
-                        eps: layer.ln1.eps,
-                    },
-                )?;
-                let up = if self.activation == Activation::GeluErf {
-                    layer
-                        .up
-                        .matmul(&x1)?
-                        .apply_op1_no_bwd(&BiasGeluErf(&cpu.layers[li].up_b))?
-                } else {
-                    self.activation.apply(&layer.up.forward(&x1)?)?
-                };
-                x = layer.down.matmul(&up)?.apply_op2_no_bwd(
-                    &x1,
-                    &BiasResidualLayerNorm {
-                        bias: &cpu.layers[li].down_b,
-                        gamma: &cpu.layers[li].ln2_w,
-                        beta: &cpu.layers[li].ln2_b,
-                        eps: layer.ln2.eps,
-                    },
-                )?;
-                continue;
-            }
-            let mut scores = scores;
+            let mut scores = q.matmul(&k.t()?)?;
             if let Some(m) = &mask {
                 scores = scores.broadcast_add(m)?;
             }

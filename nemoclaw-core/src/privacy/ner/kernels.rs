@@ -1,11 +1,16 @@
-//! Fused CPU kernels for the encoder's element-wise work, as Candle custom
-//! ops: bias + erf-GELU, masked softmax over attention rows, and bias +
-//! residual + layer norm. Each replaces two or three Candle ops (and their
-//! intermediate tensors) with one pass, and uses branch-free polynomial `erf`
-//! and `exp` that the compiler vectorizes, instead of scalar `libm` calls.
-//! Used on the CPU only; other devices keep Candle's composed ops.
+//! Fused CPU kernels for the encoder, as Candle custom ops: projections with
+//! prepacked weights (bias, and erf-GELU for the feed-forward, in the same
+//! pass; `matmul.rs`), multi-head attention straight from the fused `qkv`
+//! projection, bias + erf-GELU for the quantized path, and residual plus
+//! layer norm (with the bias when the projection did not add it). Each
+//! replaces two or more Candle ops (and their intermediate tensors) with one
+//! pass, and uses branch-free polynomial `erf` and `exp` that the compiler
+//! vectorizes, instead of scalar `libm` calls. Used on the CPU only; other
+//! devices keep Candle's composed ops.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
+
+use super::matmul::{attention, Epilogue, PackedLinear};
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -64,7 +69,8 @@ pub(crate) fn exp(x: f32) -> f32 {
 /// Float reductions do not vectorize in order; eight independent lanes do.
 const LANES: usize = 8;
 
-fn lane_max(v: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn lane_max(v: &[f32]) -> f32 {
     let mut acc = [f32::NEG_INFINITY; LANES];
     let chunks = v.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -79,7 +85,8 @@ fn lane_max(v: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, f32::max)
 }
 
-fn lane_sum(v: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn lane_sum(v: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let chunks = v.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -116,51 +123,66 @@ impl CustomOp1 for BiasGeluErf<'_> {
     }
 }
 
-/// Softmax over the last dimension of attention scores `[b, heads, l, l]`,
-/// keys at or after `lens[batch item]` masked out (probability 0).
-pub(crate) struct MaskedSoftmax<'a> {
-    pub lens: &'a [usize],
+/// `x · Wᵀ + b` (then the epilogue) with prepacked weights, over the last
+/// dimension of a contiguous tensor.
+pub(crate) struct PackedLinearOp<'a>(pub &'a PackedLinear, pub Epilogue);
+
+impl CustomOp1 for PackedLinearOp<'_> {
+    fn name(&self) -> &'static str {
+        "ner-packed-linear"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let x = slice(storage, layout)?;
+        let mut dims = layout.shape().dims().to_vec();
+        let k = self.0.k();
+        if dims.last() != Some(&k) {
+            return Err(candle_core::Error::Msg(format!(
+                "linear input has {dims:?}, expected last dimension {k}"
+            )));
+        }
+        let m = x.len() / k;
+        let out = self
+            .0
+            .forward(x, m, self.1)
+            .ok_or_else(|| candle_core::Error::Msg("linear sizes disagree".to_owned()))?;
+        if let Some(last) = dims.last_mut() {
+            *last = self.0.n();
+        }
+        Ok((CpuStorage::F32(out), Shape::from(dims)))
+    }
 }
 
-impl CustomOp1 for MaskedSoftmax<'_> {
+/// Multi-head self-attention on the fused `qkv` projection `[b·l, 3h]`
+/// (see [`attention`](super::matmul::attention)); output `[b·l, h]`.
+pub(crate) struct FusedAttention<'a> {
+    pub l: usize,
+    pub heads: usize,
+    pub lens: &'a [usize],
+    /// Applied to the scores (1 when the query rows carry it already).
+    pub scale: f32,
+}
+
+impl CustomOp1 for FusedAttention<'_> {
     fn name(&self) -> &'static str {
-        "ner-masked-softmax"
+        "ner-fused-attention"
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> CResult<(CpuStorage, Shape)> {
         let x = slice(storage, layout)?;
         let dims = layout.shape().dims();
-        let l = dims.last().copied().unwrap_or(0);
-        let b = dims.first().copied().unwrap_or(0);
-        if l == 0 || b != self.lens.len() || x.len() % (b * l) != 0 {
-            return Err(candle_core::Error::Msg("mask does not match".to_owned()));
-        }
-        let per_item = x.len() / b;
-        let mut out = vec![0f32; x.len()];
-        for ((os, xs), &len) in out
-            .chunks_exact_mut(per_item)
-            .zip(x.chunks_exact(per_item))
-            .zip(self.lens)
-        {
-            let len = len.min(l);
-            for (o, row) in os.chunks_exact_mut(l).zip(xs.chunks_exact(l)) {
-                let (o, row) = (&mut o[..len], &row[..len]);
-                let max = lane_max(row);
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = exp(v - max);
-                }
-                let sum = lane_sum(o);
-                let inv = 1.0 / sum;
-                for o in o.iter_mut() {
-                    *o *= inv;
-                }
-            }
-        }
-        Ok((CpuStorage::F32(out), layout.shape().clone()))
+        let ctx = attention(x, self.l, self.heads, self.lens, self.scale)
+            .ok_or_else(|| candle_core::Error::Msg(format!("attention input {dims:?}")))?;
+        let rows = self.lens.len() * self.l;
+        Ok((
+            CpuStorage::F32(ctx),
+            Shape::from((rows, x.len() / rows / 3)),
+        ))
     }
 }
 
-/// `layer_norm(x + bias + residual)` over the last dimension.
+/// `layer_norm(x + bias + residual)` over the last dimension (no bias when
+/// `bias` is empty).
 pub(crate) struct BiasResidualLayerNorm<'a> {
     pub bias: &'a [f32],
     pub gamma: &'a [f32],
@@ -182,8 +204,16 @@ impl CustomOp2 for BiasResidualLayerNorm<'_> {
     ) -> CResult<(CpuStorage, Shape)> {
         let x = slice(s1, l1)?;
         let r = slice(s2, l2)?;
-        let n = self.bias.len();
+        let n = self.gamma.len();
+        let zeros;
+        let bias = if self.bias.is_empty() {
+            zeros = vec![0f32; n];
+            &zeros
+        } else {
+            self.bias
+        };
         if n == 0
+            || bias.len() != n
             || x.len() != r.len()
             || x.len() % n != 0
             || self.gamma.len() != n
@@ -200,7 +230,7 @@ impl CustomOp2 for BiasResidualLayerNorm<'_> {
             .zip(r.chunks_exact(n))
         {
             let mut sum = 0f32;
-            for (((o, &v), &b), &res) in o.iter_mut().zip(xs).zip(self.bias).zip(rs) {
+            for (((o, &v), &b), &res) in o.iter_mut().zip(xs).zip(bias).zip(rs) {
                 let v = v + b + res;
                 *o = v;
                 sum += v;

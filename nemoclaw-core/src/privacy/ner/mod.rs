@@ -25,6 +25,7 @@
 mod bert;
 mod kernels;
 mod labels;
+mod matmul;
 mod onnx;
 
 use std::path::{Path, PathBuf};
