@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use nemoclaw_core::audit::{
     list_segments, verify_log, Actor, AuditEntry, AuditLog, AuditLogOptions, Decision, Durability,
-    Record, SigningMode, VerdictSummary, VerifyOptions,
+    EntryRedactor, Record, SigningMode, VerdictSummary, VerifyOptions,
 };
 use nemoclaw_core::identity::KeyPair;
 use nemoclaw_core::intent::{Action, ActionAttrs, Resource, Span, Verb};
@@ -131,15 +131,31 @@ fn log_appends(
     signing: SigningMode,
     window: usize,
 ) -> Duration {
+    log_appends_with(dir, iters, threads, mode, signing, window, true)
+}
+
+/// `redact` false: the redactor is replaced by a function that returns its
+/// input, to show the log's own cost apart from the secret scan.
+fn log_appends_with(
+    dir: &Path,
+    iters: u64,
+    threads: u64,
+    mode: Mode,
+    signing: SigningMode,
+    window: usize,
+    redact: bool,
+) -> Duration {
     let path = fresh_path(dir, "bench.log");
-    let log = AuditLog::open(
-        &path,
-        AuditLogOptions::new(key())
-            .durability(mode.durability())
-            .signing(signing)
-            .max_segment_bytes(1 << 30),
-    )
-    .unwrap();
+    let mut options = AuditLogOptions::new(key())
+        .durability(mode.durability())
+        .signing(signing)
+        .max_segment_bytes(1 << 30);
+    if !redact {
+        options = options.redactor(EntryRedactor::custom(std::sync::Arc::new(|s: &str| {
+            s.to_owned()
+        })));
+    }
+    let log = AuditLog::open(&path, options).unwrap();
     let e = entry();
     let per = iters.div_ceil(threads);
     let start = Instant::now();
@@ -240,6 +256,29 @@ fn bench_append(c: &mut Criterion) {
                     })
                 },
             );
+            // the same two goal cases without the secret scan
+            for (mode, window) in [(Mode::None, 1), (Mode::Group, 64)] {
+                let wname = if window > 1 { "_window64" } else { "" };
+                g.bench_function(
+                    BenchmarkId::new(
+                        format!("log/{sname}/{}{wname}/no_redaction", mode.name()),
+                        threads,
+                    ),
+                    |b| {
+                        b.iter_custom(|iters| {
+                            log_appends_with(
+                                dir.path(),
+                                iters,
+                                threads,
+                                mode,
+                                signing,
+                                window,
+                                false,
+                            )
+                        })
+                    },
+                );
+            }
         }
     }
     g.finish();
@@ -289,6 +328,40 @@ fn bench_verify(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+}
+
+/// The secret scan every append pays: the default redactor (privacy
+/// patterns and secret rules) over the typical entry's text fields, and over
+/// an entry whose summary carries a token (the rare path that rewrites it).
+fn bench_redact(c: &mut Criterion) {
+    let r = EntryRedactor::privacy_default().unwrap();
+    let clean = entry();
+    let mut dirty = entry();
+    dirty.summary =
+        "curl -H \"Authorization: Bearer ghp_R8x2Lq9ZtV4mN7bK1cW5yH3jP6dF0sG2aE8u\" https://api.github.com/user".into();
+    let mut g = c.benchmark_group("audit_redact");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("typical_entry", |b| {
+        b.iter(|| {
+            std::hint::black_box(
+                r.redact(std::hint::black_box(&clean))
+                    .unwrap()
+                    .summary
+                    .len(),
+            )
+        })
+    });
+    g.bench_function("entry_with_token", |b| {
+        b.iter(|| {
+            std::hint::black_box(
+                r.redact(std::hint::black_box(&dirty))
+                    .unwrap()
+                    .summary
+                    .len(),
+            )
+        })
+    });
     g.finish();
 }
 
@@ -343,6 +416,13 @@ fn cpu_cost_report() {
             2e6 / per
         );
     };
+    let r = EntryRedactor::privacy_default().unwrap();
+    let e = entry();
+    row("redact_typical_entry", 1, 100_000, &|| {
+        on_threads(1, 100_000, |_| {
+            std::hint::black_box(r.redact(std::hint::black_box(&e)).unwrap().summary.len());
+        })
+    });
     for threads in [1u64, 8] {
         let n = 40_000;
         row("bare_ed25519_sign", threads, n, &|| {
@@ -355,16 +435,28 @@ fn cpu_cost_report() {
             ("checkpoints_only", SigningMode::CheckpointsOnly, 300_000),
         ] {
             for (mode, window) in [(Mode::None, 1), (Mode::Group, 64)] {
-                let name = format!("log/{sname}/{}/window{window}", mode.name());
-                row(&name, threads, n, &|| {
-                    log_appends(dir.path(), n, threads, mode, signing, window)
-                });
+                for redact in [true, false] {
+                    let name = format!(
+                        "log/{sname}/{}/window{window}{}",
+                        mode.name(),
+                        if redact { "" } else { "/no_redaction" }
+                    );
+                    row(&name, threads, n, &|| {
+                        log_appends_with(dir.path(), n, threads, mode, signing, window, redact)
+                    });
+                }
             }
         }
     }
 }
 
-criterion_group!(benches, bench_append, bench_verify, bench_fsync);
+criterion_group!(
+    benches,
+    bench_redact,
+    bench_append,
+    bench_verify,
+    bench_fsync
+);
 
 fn main() {
     if std::env::args().any(|a| a == "cpu_cost") {

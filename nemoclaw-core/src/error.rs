@@ -80,6 +80,8 @@ pub enum ErrorCode {
     AuditLocked = 209,
     /// A sink (JSON lines, callback) failed to take a record.
     AuditSinkFailed = 210,
+    /// An entry's text could not be checked for secrets, so it was not stored.
+    AuditRedactionFailed = 211,
     // audit codes continue here
 
     // ---- intent (300-399) ----
@@ -197,6 +199,7 @@ impl ErrorCode {
             ErrorCode::AuditProofInvalid => "audit_proof_invalid",
             ErrorCode::AuditLocked => "audit_locked",
             ErrorCode::AuditSinkFailed => "audit_sink_failed",
+            ErrorCode::AuditRedactionFailed => "audit_redaction_failed",
             // audit names continue here
             ErrorCode::IntentInvalidRequest => "intent_invalid_request",
             // intent names continue here

@@ -87,6 +87,9 @@ pub enum AuditError {
     /// A JSON-lines or callback sink refused the entry.
     #[error("audit sink failed: {0}")]
     SinkFailed(String),
+    /// The entry's text could not be checked for secrets; nothing was stored.
+    #[error("cannot redact audit entry: {0}")]
+    Redaction(String),
 }
 
 impl AuditError {
@@ -109,6 +112,7 @@ impl AuditError {
             AuditError::InvalidOption(_) => ErrorCode::InvalidArgument,
             AuditError::KeyMismatch { .. } => ErrorCode::KeyInvalid,
             AuditError::SinkFailed(_) => ErrorCode::AuditSinkFailed,
+            AuditError::Redaction(_) => ErrorCode::AuditRedactionFailed,
         }
     }
 

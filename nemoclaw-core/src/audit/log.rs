@@ -28,15 +28,13 @@ use super::entry::{AuditEntry, Hash32};
 use super::frame::{encode_frame, split_frames, FrameKind, FrameStop, FILE_MAGIC};
 use super::merkle::CompactTree;
 use super::record::{genesis_hash, record_hash, EncodedBody};
+use super::redact::{EntryRedactor, SummaryRedactor};
 use super::signed::{
     checkpoint_unverified, record_unverified, Checkpoint, CheckpointReason, RecordSigner,
     SegmentHeader, SigningMode,
 };
 use super::AuditError;
 use crate::identity::KeyPair;
-
-/// A function that removes secrets from a summary before it is stored.
-pub type SummaryRedactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 /// When an append is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +65,7 @@ pub struct AuditLogOptions {
     max_segment_bytes: u64,
     store_raw_requests: bool,
     max_summary_bytes: usize,
-    redactor: Option<SummaryRedactor>,
+    redactor: Option<EntryRedactor>,
     queue_capacity: usize,
 }
 
@@ -82,7 +80,7 @@ impl std::fmt::Debug for AuditLogOptions {
             .field("max_segment_bytes", &self.max_segment_bytes)
             .field("store_raw_requests", &self.store_raw_requests)
             .field("max_summary_bytes", &self.max_summary_bytes)
-            .field("redactor", &self.redactor.is_some())
+            .field("redactor", &self.redactor)
             .finish_non_exhaustive()
     }
 }
@@ -152,9 +150,18 @@ impl AuditLogOptions {
         self
     }
 
-    /// Pass every summary through this redactor before storing it (the
-    /// privacy module's redactor plugs in here).
+    /// Pass every free-text field (summary, reasons, action resources,
+    /// comments) through this function instead of the default privacy
+    /// redactor.
     pub fn summary_redactor(mut self, redactor: SummaryRedactor) -> Self {
+        self.redactor = Some(EntryRedactor::custom(redactor));
+        self
+    }
+
+    /// The redactor applied to every entry before it is stored. Default:
+    /// [`EntryRedactor::privacy_default`] (the privacy module's patterns and
+    /// secret rules, no NER).
+    pub fn redactor(mut self, redactor: EntryRedactor) -> Self {
         self.redactor = Some(redactor);
         self
     }
@@ -331,7 +338,7 @@ struct Shared {
     wait_for_ack: bool,
     store_raw: bool,
     max_summary_bytes: usize,
-    redactor: Option<SummaryRedactor>,
+    redactor: EntryRedactor,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -429,7 +436,10 @@ impl AuditLog {
             wait_for_ack: options.durability != Durability::None,
             store_raw: options.store_raw_requests,
             max_summary_bytes: options.max_summary_bytes,
-            redactor: options.redactor.clone(),
+            redactor: match &options.redactor {
+                Some(r) => r.clone(),
+                None => EntryRedactor::privacy_default()?,
+            },
         });
         let recovery = state.recovery.clone();
         let mut writer = Writer::new(base.clone(), state, options, Arc::clone(&shared), lock)?;
@@ -466,7 +476,7 @@ impl AuditLog {
     /// only after the sync that covers them).
     pub fn submit(&self, entry: &AuditEntry) -> Result<PendingAppend<'_>, AuditError> {
         let shared = &*self.shared;
-        let entry = prepare(shared, entry);
+        let entry = prepare(shared, entry)?;
         let body = EncodedBody::new(&entry)?;
         if body.approx_len() > super::record::MAX_RECORD_BYTES {
             return Err(AuditError::InvalidOption(format!(
@@ -609,20 +619,13 @@ impl Drop for AuditLog {
     }
 }
 
-fn prepare<'a>(shared: &Shared, entry: &'a AuditEntry) -> Cow<'a, AuditEntry> {
-    let drop_raw = entry.raw_request.is_some() && !shared.store_raw;
-    let redacted = shared.redactor.as_ref().map(|r| r(&entry.summary));
-    let summary_src = redacted.as_deref().unwrap_or(&entry.summary);
-    let too_long = summary_src.len() > shared.max_summary_bytes;
-    if !drop_raw && redacted.is_none() && !too_long {
-        return Cow::Borrowed(entry);
+fn prepare<'a>(shared: &Shared, entry: &'a AuditEntry) -> Result<Cow<'a, AuditEntry>, AuditError> {
+    let mut e = shared.redactor.redact(entry)?;
+    if e.raw_request.is_some() && !shared.store_raw {
+        e.to_mut().raw_request = None;
     }
-    let mut e = entry.clone();
-    if drop_raw {
-        e.raw_request = None;
-    }
-    let mut summary = summary_src.to_string();
-    if too_long {
+    if e.summary.len() > shared.max_summary_bytes {
+        let summary = &mut e.to_mut().summary;
         let mut cut = shared.max_summary_bytes;
         while !summary.is_char_boundary(cut) {
             cut -= 1;
@@ -630,8 +633,7 @@ fn prepare<'a>(shared: &Shared, entry: &'a AuditEntry) -> Cow<'a, AuditEntry> {
         summary.truncate(cut);
         summary.push('…');
     }
-    e.summary = summary;
-    Cow::Owned(e)
+    Ok(e)
 }
 
 // ---- opening and recovery ----

@@ -45,6 +45,7 @@ mod log;
 pub mod merkle;
 mod proof;
 mod record;
+mod redact;
 mod signed;
 mod sink;
 mod verify;
@@ -56,13 +57,14 @@ pub use entry::{
 pub use error::AuditError;
 pub use log::{
     list_segments, segment_path, AppendReceipt, AuditLog, AuditLogOptions, CloseReport, Durability,
-    PendingAppend, RecoveryReport, SummaryRedactor,
+    PendingAppend, RecoveryReport,
 };
 pub use proof::{
     latest_checkpoint, prove_consistency, prove_inclusion, ConsistencyProof, InclusionProof,
     ProvenRecord,
 };
 pub use record::{genesis_hash, record_hash, Record, MAX_RECORD_BYTES};
+pub use redact::{EntryRedactor, SummaryRedactor};
 pub use signed::{
     cosign_request, cosignature_kid, verify_cosignature, Checkpoint, CheckpointReason,
     SegmentHeader, SigningMode,

@@ -21,6 +21,7 @@
 //! The record hash is the RFC 9162 leaf hash `SHA-256(0x00 || record)`; it is
 //! both the next record's `prev` and this record's leaf in the Merkle tree.
 
+#[cfg(test)]
 use std::cmp::Ordering;
 
 use ciborium::Value;
@@ -31,7 +32,7 @@ use super::entry::{
     VerdictSummary,
 };
 use super::AuditError;
-use crate::intent::Action;
+use crate::intent::{Action, ActionAttrs, HostClass, Resource};
 
 const K_SEQ: u64 = 0;
 const K_TIME: u64 = 1;
@@ -99,7 +100,7 @@ impl EncodedBody {
         write_head(&mut m, 0, K_ACTIONS);
         write_head(&mut m, 4, entry.actions.len() as u64);
         for action in &entry.actions {
-            write_value(&mut m, &action_value(action)?)?;
+            put_action(&mut m, action);
         }
         if let Some(v) = &entry.verdict {
             write_head(&mut m, 0, K_VERDICT);
@@ -352,7 +353,9 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), AuditE
 }
 
 /// Sort every map's entries by the bytewise order of their encoded keys
-/// (RFC 8949 §4.2.1), recursively.
+/// (RFC 8949 §4.2.1), recursively. The reference the direct encoders are
+/// tested against.
+#[cfg(test)]
 pub(crate) fn canonicalize(value: &mut Value) -> Result<(), AuditError> {
     match value {
         Value::Array(items) => {
@@ -388,6 +391,7 @@ pub(crate) fn canonicalize(value: &mut Value) -> Result<(), AuditError> {
     Ok(())
 }
 
+#[cfg(test)]
 fn key_order(a: &Value, b: &Value) -> Option<Ordering> {
     if let (Value::Text(a), Value::Text(b)) = (a, b) {
         // A text head grows with its length, so encoded order is length first.
@@ -404,6 +408,168 @@ fn key_order(a: &Value, b: &Value) -> Option<Ordering> {
     Some(ea.cmp(&eb))
 }
 
+/// An action as the canonical CBOR map of its serde form (the form
+/// `nemoclaw check` prints as JSON), written directly: the same bytes as
+/// serializing it to a CBOR value and sorting every map (a test holds them
+/// equal), without the intermediate tree. Text keys sort by length, then
+/// bytes.
+fn put_action(out: &mut Vec<u8>, action: &Action) {
+    let Action {
+        verb,
+        resource,
+        attrs,
+        techniques,
+        span,
+    } = action;
+    write_head(out, 5, 4 + u64::from(!techniques.is_empty()));
+    put_text(out, "span");
+    write_head(out, 5, 2);
+    put_text(out, "end");
+    write_head(out, 0, span.end as u64);
+    put_text(out, "start");
+    write_head(out, 0, span.start as u64);
+    put_text(out, "verb");
+    put_text(out, verb.as_str());
+    put_text(out, "attrs");
+    put_attrs(out, attrs);
+    put_text(out, "resource");
+    put_resource(out, resource);
+    if !techniques.is_empty() {
+        put_text(out, "techniques");
+        put_texts(out, techniques);
+    }
+}
+
+fn put_attrs(out: &mut Vec<u8>, attrs: &ActionAttrs) {
+    let ActionAttrs {
+        recursive,
+        force,
+        remote,
+        via_sudo,
+        obfuscated,
+        unresolved,
+        pipe_to_shell,
+    } = attrs;
+    let n = [
+        *recursive,
+        *force,
+        remote.is_some(),
+        *via_sudo,
+        *obfuscated,
+        *unresolved,
+        *pipe_to_shell,
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    write_head(out, 5, n as u64);
+    let flag = |out: &mut Vec<u8>, on: bool, name: &str| {
+        if on {
+            put_text(out, name);
+            out.push(0xf5);
+        }
+    };
+    flag(out, *force, "force");
+    if let Some(r) = remote {
+        put_text(out, "remote");
+        put_text(out, r);
+    }
+    flag(out, *via_sudo, "via_sudo");
+    flag(out, *recursive, "recursive");
+    flag(out, *obfuscated, "obfuscated");
+    flag(out, *unresolved, "unresolved");
+    flag(out, *pipe_to_shell, "pipe_to_shell");
+}
+
+fn host_class(c: HostClass) -> &'static str {
+    match c {
+        HostClass::Loopback => "loopback",
+        HostClass::Private => "private",
+        HostClass::Metadata => "metadata",
+        HostClass::Public => "public",
+    }
+}
+
+fn put_resource(out: &mut Vec<u8>, resource: &Resource) {
+    match resource {
+        Resource::Path { path, glob } => {
+            write_head(out, 5, 2 + u64::from(*glob));
+            if *glob {
+                put_text(out, "glob");
+                out.push(0xf5);
+            }
+            put_text(out, "kind");
+            put_text(out, "path");
+            put_text(out, "path");
+            put_text(out, path);
+        }
+        Resource::Host { host, port, class } => {
+            write_head(out, 5, 3 + u64::from(port.is_some()));
+            put_text(out, "host");
+            put_text(out, host);
+            put_text(out, "kind");
+            put_text(out, "host");
+            if let Some(p) = port {
+                put_text(out, "port");
+                write_head(out, 0, u64::from(*p));
+            }
+            put_text(out, "class");
+            put_text(out, host_class(*class));
+        }
+        Resource::Url {
+            url,
+            host,
+            port,
+            class,
+        } => {
+            write_head(out, 5, 4 + u64::from(port.is_some()));
+            put_text(out, "url");
+            put_text(out, url);
+            put_text(out, "host");
+            put_text(out, host);
+            put_text(out, "kind");
+            put_text(out, "url");
+            if let Some(p) = port {
+                put_text(out, "port");
+                write_head(out, 0, u64::from(*p));
+            }
+            put_text(out, "class");
+            put_text(out, host_class(*class));
+        }
+        Resource::Program { name } => put_kind_and(out, "program", "name", name),
+        Resource::Process { target } => put_kind_and(out, "process", "target", target),
+        Resource::Package { manager, name } => {
+            write_head(out, 5, 3);
+            put_text(out, "kind");
+            put_text(out, "package");
+            put_text(out, "name");
+            put_text(out, name);
+            put_text(out, "manager");
+            put_text(out, manager);
+        }
+        Resource::EnvVar { name } => put_kind_and(out, "env_var", "name", name),
+        Resource::Tool { name } => put_kind_and(out, "tool", "name", name),
+        Resource::Unknown { text } => put_kind_and(out, "unknown", "text", text),
+    }
+}
+
+/// `{"kind": kind, key: value}` with `key` of at least four letters.
+fn put_kind_and(out: &mut Vec<u8>, kind: &str, key: &str, value: &str) {
+    write_head(out, 5, 2);
+    let kind_first = key.len() > 4 || key > "kind";
+    if !kind_first {
+        put_text(out, key);
+        put_text(out, value);
+    }
+    put_text(out, "kind");
+    put_text(out, kind);
+    if kind_first {
+        put_text(out, key);
+        put_text(out, value);
+    }
+}
+
+#[cfg(test)]
 fn action_value(action: &Action) -> Result<Value, AuditError> {
     let mut v = Value::serialized(action)
         .map_err(|e| AuditError::malformed("record", format!("cannot encode action: {e}")))?;
@@ -681,6 +847,97 @@ mod tests {
         let mut again = Vec::new();
         ciborium::ser::into_writer(&v, &mut again).unwrap();
         assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn direct_action_encoding_matches_the_canonical_serde_form() {
+        use crate::intent::HostClass;
+        let resources = vec![
+            Resource::Path {
+                path: "/a b/ü".into(),
+                glob: false,
+            },
+            Resource::Path {
+                path: "/x/*.rs".into(),
+                glob: true,
+            },
+            Resource::Host {
+                host: "10.0.0.1".into(),
+                port: Some(8443),
+                class: HostClass::Private,
+            },
+            Resource::Host {
+                host: "localhost".into(),
+                port: None,
+                class: HostClass::Loopback,
+            },
+            Resource::Url {
+                url: "http://169.254.169.254/latest".into(),
+                host: "169.254.169.254".into(),
+                port: Some(80),
+                class: HostClass::Metadata,
+            },
+            Resource::Url {
+                url: "https://x.io".into(),
+                host: "x.io".into(),
+                port: None,
+                class: HostClass::Public,
+            },
+            Resource::Program {
+                name: "bash".into(),
+            },
+            Resource::Process {
+                target: "nginx".into(),
+            },
+            Resource::Package {
+                manager: "pip".into(),
+                name: "requests==2.0".into(),
+            },
+            Resource::EnvVar {
+                name: "PATH".into(),
+            },
+            Resource::Tool {
+                name: "fs.write".into(),
+            },
+            Resource::Unknown {
+                text: "$(x)".into(),
+            },
+        ];
+        let attr_sets = (0u32..256).map(|bits| ActionAttrs {
+            recursive: bits & 1 != 0,
+            force: bits & 2 != 0,
+            remote: (bits & 4 != 0).then(|| "host-a".to_string()),
+            via_sudo: bits & 8 != 0,
+            obfuscated: bits & 16 != 0,
+            unresolved: bits & 32 != 0,
+            pipe_to_shell: bits & 64 != 0,
+        });
+        let mut checked = 0;
+        for (i, attrs) in attr_sets.enumerate() {
+            for (j, resource) in resources.iter().enumerate() {
+                let action = Action {
+                    verb: [Verb::Read, Verb::NetworkConfig, Verb::DownloadExec][(i + j) % 3],
+                    resource: resource.clone(),
+                    attrs: attrs.clone(),
+                    techniques: if i % 2 == 0 {
+                        vec![]
+                    } else {
+                        vec!["T1059.004".into(), "T1".into()]
+                    },
+                    span: Span {
+                        start: i * 300,
+                        end: i * 70_000 + j,
+                    },
+                };
+                let mut direct = Vec::new();
+                put_action(&mut direct, &action);
+                let mut generic = Vec::new();
+                write_value(&mut generic, &action_value(&action).unwrap()).unwrap();
+                assert_eq!(direct, generic, "{action:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 256 * 12);
     }
 
     #[test]

@@ -10,7 +10,20 @@ use serde::Serialize;
 
 use super::entry::{AuditEntry, Hash32};
 use super::log::{now_ms, AuditLog};
+use super::redact::EntryRedactor;
 use super::AuditError;
+
+/// The entry as a sink may store it: through `redactor`, or the default
+/// privacy redactor when none was set.
+fn redacted<'a>(
+    redactor: Option<&EntryRedactor>,
+    entry: &'a AuditEntry,
+) -> Result<std::borrow::Cow<'a, AuditEntry>, AuditError> {
+    match redactor {
+        Some(r) => r.redact(entry),
+        None => EntryRedactor::privacy_default()?.redact(entry),
+    }
+}
 
 /// What a sink returns for an accepted entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,11 +72,13 @@ struct JsonLine<'a> {
 }
 
 /// Writes one JSON object per entry and line: the entry's fields (digests in
-/// hex, actions as `nemoclaw check` prints them) plus `time_ms`. Raw requests
-/// are left out unless [`with_raw_requests`](Self::with_raw_requests).
+/// hex, actions as `nemoclaw check` prints them) plus `time_ms`. Text fields
+/// pass through the redactor (default [`EntryRedactor::privacy_default`]);
+/// raw requests are left out unless [`with_raw_requests`](Self::with_raw_requests).
 pub struct JsonLinesSink {
     out: Mutex<Box<dyn Write + Send>>,
     raw: bool,
+    redactor: Option<EntryRedactor>,
 }
 
 impl std::fmt::Debug for JsonLinesSink {
@@ -85,6 +100,7 @@ impl JsonLinesSink {
         Self {
             out: Mutex::new(out),
             raw: false,
+            redactor: None,
         }
     }
 
@@ -93,22 +109,23 @@ impl JsonLinesSink {
         self.raw = yes;
         self
     }
+
+    /// Redact text fields with this instead of the default.
+    pub fn redactor(mut self, redactor: EntryRedactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
 }
 
 impl AuditSink for JsonLinesSink {
     fn record(&self, entry: &AuditEntry) -> Result<AuditReceipt, AuditError> {
-        let stripped;
-        let entry = if entry.raw_request.is_some() && !self.raw {
-            let mut e = entry.clone();
-            e.raw_request = None;
-            stripped = e;
-            &stripped
-        } else {
-            entry
-        };
+        let mut entry = redacted(self.redactor.as_ref(), entry)?;
+        if entry.raw_request.is_some() && !self.raw {
+            entry.to_mut().raw_request = None;
+        }
         let mut line = serde_json::to_vec(&JsonLine {
             time_ms: now_ms(),
-            entry,
+            entry: &entry,
         })
         .map_err(|e| AuditError::SinkFailed(format!("cannot encode entry as JSON: {e}")))?;
         line.push(b'\n');
@@ -134,10 +151,12 @@ impl AuditSink for JsonLinesSink {
 pub type AuditCallback = dyn Fn(&AuditEntry) -> Result<(), String> + Send + Sync;
 
 /// Hands every entry to a user function (for export to a collector, a
-/// metrics system, a test). An `Err` from the function is reported as
-/// [`AuditError::SinkFailed`].
+/// metrics system, a test), after the redactor (default
+/// [`EntryRedactor::privacy_default`]). An `Err` from the function is
+/// reported as [`AuditError::SinkFailed`].
 pub struct CallbackSink {
     callback: Arc<AuditCallback>,
+    redactor: Option<EntryRedactor>,
 }
 
 impl std::fmt::Debug for CallbackSink {
@@ -153,13 +172,21 @@ impl CallbackSink {
     ) -> Self {
         Self {
             callback: Arc::new(callback),
+            redactor: None,
         }
+    }
+
+    /// Redact text fields with this instead of the default.
+    pub fn redactor(mut self, redactor: EntryRedactor) -> Self {
+        self.redactor = Some(redactor);
+        self
     }
 }
 
 impl AuditSink for CallbackSink {
     fn record(&self, entry: &AuditEntry) -> Result<AuditReceipt, AuditError> {
-        (self.callback)(entry).map_err(AuditError::SinkFailed)?;
+        let entry = redacted(self.redactor.as_ref(), entry)?;
+        (self.callback)(&entry).map_err(AuditError::SinkFailed)?;
         Ok(AuditReceipt::default())
     }
 }
