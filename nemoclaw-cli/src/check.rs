@@ -121,8 +121,11 @@ impl Checker {
     }
 
     fn from_args(a: &SetupArgs) -> Result<Self, Failure> {
+        // A relative workspace is taken from the current directory, as the
+        // shell would; policies match absolute paths only.
         let workspace = match &a.workspace {
-            Some(w) => w.clone(),
+            Some(w) => std::path::absolute(w)
+                .map_err(|e| usage(format!("cannot resolve `{}`: {e}", w.display())))?,
             None => std::env::current_dir().map_err(usage)?,
         };
         let workspace = workspace.display().to_string();

@@ -204,3 +204,31 @@ fn a_large_batch_comes_back_complete_and_in_order() {
         assert_eq!(line["decision"], want, "{line}");
     }
 }
+
+#[test]
+fn a_relative_workspace_is_taken_from_the_current_directory() {
+    let dir = std::env::temp_dir().join(format!("nemoclaw-relws-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("ws")).unwrap();
+    // Writing a file inside the workspace is ordinary work; the same write
+    // would be outside the workspace if `ws` were taken as `/ws`.
+    let out = Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
+        .current_dir(&dir)
+        .args(["check", "--workspace", "ws", "--home", HOME, "--"])
+        .args(["touch", "notes.txt"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = &lines(&out)[0];
+    assert_eq!(v["decision"], "allow", "{v}");
+    let written = dir.join("ws/notes.txt").display().to_string();
+    assert!(
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["verb"] == "write" && a["resource"]["path"] == written.as_str()),
+        "{v}"
+    );
+}

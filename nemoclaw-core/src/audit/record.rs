@@ -449,6 +449,8 @@ fn put_attrs(out: &mut Vec<u8>, attrs: &ActionAttrs) {
         obfuscated,
         unresolved,
         pipe_to_shell,
+        truncate,
+        exposed,
     } = attrs;
     let n = [
         *recursive,
@@ -458,6 +460,8 @@ fn put_attrs(out: &mut Vec<u8>, attrs: &ActionAttrs) {
         *obfuscated,
         *unresolved,
         *pipe_to_shell,
+        *truncate,
+        *exposed,
     ]
     .iter()
     .filter(|b| **b)
@@ -474,6 +478,9 @@ fn put_attrs(out: &mut Vec<u8>, attrs: &ActionAttrs) {
         put_text(out, "remote");
         put_text(out, r);
     }
+    // Canonical order: shorter keys first, then bytewise.
+    flag(out, *exposed, "exposed");
+    flag(out, *truncate, "truncate");
     flag(out, *via_sudo, "via_sudo");
     flag(out, *recursive, "recursive");
     flag(out, *obfuscated, "obfuscated");
@@ -903,7 +910,7 @@ mod tests {
                 text: "$(x)".into(),
             },
         ];
-        let attr_sets = (0u32..256).map(|bits| ActionAttrs {
+        let attr_sets = (0u32..512).map(|bits| ActionAttrs {
             recursive: bits & 1 != 0,
             force: bits & 2 != 0,
             remote: (bits & 4 != 0).then(|| "host-a".to_string()),
@@ -911,6 +918,8 @@ mod tests {
             obfuscated: bits & 16 != 0,
             unresolved: bits & 32 != 0,
             pipe_to_shell: bits & 64 != 0,
+            truncate: bits & 128 != 0,
+            exposed: bits & 256 != 0,
         });
         let mut checked = 0;
         for (i, attrs) in attr_sets.enumerate() {
@@ -937,7 +946,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 256 * 12);
+        assert_eq!(checked, 512 * 12);
     }
 
     #[test]
