@@ -7,16 +7,8 @@ use std::process::{Command, Output};
 use nemoclaw_core::audit::{AuditEntry, AuditLog, AuditLogOptions, Decision, VerdictSummary};
 use nemoclaw_core::identity::KeyPair;
 
-fn nemoclaw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{nemoclaw, s};
 
 /// A log of `n` records in `dir`, with key files `guard.key`/`guard.pub`.
 fn make_log(dir: &Path, n: u64, max_segment: u64) -> (PathBuf, PathBuf) {

@@ -5,16 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn nemoclaw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{nemoclaw, s};
 
 fn shipped(pack: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,18 +8,10 @@ use std::process::{Command, Output};
 
 use nemoclaw_core::audit::{read_log, LogItem};
 
+mod common;
+use common::{nemoclaw, s};
+
 const WS: &str = "/home/dev/project";
-
-fn nemoclaw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

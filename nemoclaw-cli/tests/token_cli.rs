@@ -5,12 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn nemoclaw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nemoclaw"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::nemoclaw;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -47,3 +47,20 @@ pub(crate) fn find_with(d: &dyn Detector, text: &str) -> Vec<(String, String)> {
         .map(|s| (s.label.to_string(), text[s.start..s.end].to_string()))
         .collect()
 }
+
+/// Test helper: the texts of the team's evaluation set
+/// (`testdata/privacy/eval.jsonl`), for tests that compare two ways of
+/// scanning on realistic input.
+#[cfg(test)]
+pub(crate) fn eval_texts() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/privacy/eval.jsonl"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect()
+}

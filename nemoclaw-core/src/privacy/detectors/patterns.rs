@@ -903,16 +903,7 @@ mod tests {
     #[test]
     fn digit_windows_find_what_a_whole_text_scan_finds() {
         let d = PatternDetector::new().unwrap();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/privacy/eval.jsonl"
-        );
-        let mut texts: Vec<String> = std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["text"].as_str().map(str::to_string))
-            .collect();
+        let mut texts = super::super::eval_texts();
         texts.extend(
             [
                 "zip 12 zip code: 94105-1234 and CA, 90210",

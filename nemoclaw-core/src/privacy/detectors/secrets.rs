@@ -675,16 +675,7 @@ mod tests {
     #[test]
     fn anchored_search_finds_what_whole_text_scans_find() {
         let d = SecretDetector::new().unwrap();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../testdata/privacy/eval.jsonl"
-        );
-        let mut texts: Vec<String> = std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["text"].as_str().map(str::to_string))
-            .collect();
+        let mut texts = super::super::eval_texts();
         texts.extend(
             [
                 "passkey=abc123def456ghi x.y-password.z: 'Secret123!' my_api-key := Zx9q8w7e6r5t4y",
