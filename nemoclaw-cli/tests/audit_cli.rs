@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use nemoclaw_core::audit::{AuditEntry, AuditLog, AuditLogOptions, Decision, VerdictSummary};
 use nemoclaw_core::identity::KeyPair;
