@@ -2936,16 +2936,22 @@ impl<'c> Walker<'c> {
                 );
                 None
             }
-            "package" => {
-                if t.starts_with('-') || t.is_empty() {
-                    return None;
-                }
-                if host::is_url(t) {
-                    if let Some(r) = host::url_resource(t) {
-                        self.push(f, span, Verb::Connect, r, a.clone(), tech);
+            "package" | "package_file" => {
+                // `package`: a name, URL or file the manager installs;
+                // `package_file`: always a local file that is read.
+                let is_file = role == "package_file";
+                if !is_file {
+                    if t.starts_with('-') || t.is_empty() {
+                        return None;
+                    }
+                    if host::is_url(t) {
+                        if let Some(r) = host::url_resource(t) {
+                            self.push(f, span, Verb::Connect, r, a.clone(), tech);
+                        }
                     }
                 }
-                if t.starts_with('.')
+                if is_file
+                    || t.starts_with('.')
                     || t.starts_with('/')
                     || t.ends_with(".deb")
                     || t.ends_with(".rpm")
@@ -2956,22 +2962,6 @@ impl<'c> Walker<'c> {
                     let res = self.path_res(t);
                     self.push(f, span, Verb::Read, res, a.clone(), tech);
                 }
-                self.push(
-                    f,
-                    span,
-                    Verb::Install,
-                    Resource::Package {
-                        manager: mgr.to_string(),
-                        name: t.to_string(),
-                    },
-                    a,
-                    tech,
-                );
-                None
-            }
-            "package_file" => {
-                let res = self.path_res(t);
-                self.push(f, span, Verb::Read, res, a.clone(), tech);
                 self.push(
                     f,
                     span,
