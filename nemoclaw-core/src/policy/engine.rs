@@ -623,43 +623,23 @@ impl PolicyEngine {
                 techniques.push(str_expr(parent));
             }
         }
-        let context = Context::from_pairs([
-            (
-                "recursive".to_owned(),
-                RestrictedExpression::new_bool(a.recursive),
-            ),
-            ("force".to_owned(), RestrictedExpression::new_bool(a.force)),
-            (
-                "remote".to_owned(),
-                RestrictedExpression::new_bool(a.remote.is_some()),
-            ),
+        let flags = [
+            ("recursive", a.recursive),
+            ("force", a.force),
+            ("remote", a.remote.is_some()),
+            ("via_sudo", a.via_sudo),
+            ("obfuscated", a.obfuscated),
+            ("unresolved", a.unresolved),
+            ("pipe_to_shell", a.pipe_to_shell),
+            ("truncate", a.truncate),
+            ("exposed", a.exposed),
+            ("overflow", overflow),
+        ]
+        .map(|(name, on)| (name.to_owned(), RestrictedExpression::new_bool(on)));
+        let context = Context::from_pairs(flags.into_iter().chain([
             (
                 "remote_host".to_owned(),
                 str_expr(a.remote.as_deref().unwrap_or("")),
-            ),
-            (
-                "via_sudo".to_owned(),
-                RestrictedExpression::new_bool(a.via_sudo),
-            ),
-            (
-                "obfuscated".to_owned(),
-                RestrictedExpression::new_bool(a.obfuscated),
-            ),
-            (
-                "unresolved".to_owned(),
-                RestrictedExpression::new_bool(a.unresolved),
-            ),
-            (
-                "pipe_to_shell".to_owned(),
-                RestrictedExpression::new_bool(a.pipe_to_shell),
-            ),
-            (
-                "truncate".to_owned(),
-                RestrictedExpression::new_bool(a.truncate),
-            ),
-            (
-                "exposed".to_owned(),
-                RestrictedExpression::new_bool(a.exposed),
             ),
             (
                 "techniques".to_owned(),
@@ -667,14 +647,10 @@ impl PolicyEngine {
             ),
             ("cwd".to_owned(), str_expr(&env.cwd)),
             (
-                "overflow".to_owned(),
-                RestrictedExpression::new_bool(overflow),
-            ),
-            (
                 "action_count".to_owned(),
                 RestrictedExpression::new_long(i64::try_from(count).unwrap_or(i64::MAX)),
             ),
-        ])
+        ]))
         .map_err(|e| e.to_string())?;
         let action_uid = self
             .action_uids
