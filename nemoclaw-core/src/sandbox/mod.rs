@@ -36,6 +36,7 @@
 //! wrapper. Every `unsafe` block carries a `// SAFETY:` comment, and all of
 //! them live in `linux/` (the post-fork code in `linux/child.rs`).
 
+mod allowlist;
 mod error;
 mod outcome;
 mod profile;
@@ -43,8 +44,12 @@ mod profile;
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 mod linux;
 
+pub use allowlist::{special_address, AllowList, PROXY_ENV, PROXY_PORT};
 pub use error::SandboxError;
-pub use outcome::{ExitStatus, Outcome, Protection, Skipped, Usage, Violation};
+pub use outcome::{
+    Connection, ExitStatus, NetDecision, Outcome, Protection, Skipped, Usage, Violation,
+    MAX_CONNECTIONS_REPORTED,
+};
 pub use profile::{
     IdMapping, Limits, NetworkMode, PathGrant, SandboxProfile, SandboxProfileBuilder,
     DEFAULT_ENV_ALLOW, DEFAULT_SYSTEM_PATHS,
