@@ -366,3 +366,37 @@ fn invalid_allow_lists_are_refused_before_anything_runs() {
         assert!(err.to_string().contains(bad), "{err}");
     }
 }
+
+#[test]
+fn warm_starts_get_a_fresh_proxy_each_run() {
+    let server = host_server();
+    let port = server.port;
+    let ws = workspace();
+    let p = profile(
+        ws.path(),
+        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
+    );
+    let prepared = Sandbox::prepare(&p).unwrap().warm_start();
+    for run in 0..3 {
+        let o = prepared
+            .run(
+                &[
+                    "/bin/bash",
+                    "-c",
+                    &raw_request(&format!(
+                        "GET http://localhost:{port}/warm{run} HTTP/1.0\\r\\n\\r\\n"
+                    )),
+                ],
+                b"",
+            )
+            .unwrap();
+        assert!(
+            text(&o.stdout).contains(&format!("hello from host GET /warm{run} ")),
+            "{}",
+            show(&o)
+        );
+        // Each run reports its own requests only.
+        assert_eq!(o.connections.len(), 1, "{}", show(&o));
+        assert_eq!(o.connections[0].decision, NetDecision::Allowed);
+    }
+}

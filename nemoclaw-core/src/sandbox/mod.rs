@@ -8,7 +8,10 @@
 //! read-write workspace; landlock rules for the same paths at the best ABI
 //! the kernel offers; a seccomp-bpf deny filter; `no_new_privs`; every
 //! capability dropped; rlimits and cgroup limits; a scrubbed environment
-//! and a timeout that kills the whole tree. A protection that is asked for
+//! and a timeout that kills the whole tree. Networks are `none`, `loopback`
+//! or an allow-list of hosts reached through a filtering proxy that runs in
+//! the caller (see [`NetworkMode::AllowList`] and [`AllowList`]; every
+//! request is reported in [`Outcome::connections`]). A protection that is asked for
 //! and cannot be applied is a refusal
 //! ([`SandboxError::ProtectionUnavailable`]) unless the profile says
 //! `best_effort`, and then the [`Outcome`] lists what was skipped.
