@@ -400,3 +400,34 @@ fn warm_starts_get_a_fresh_proxy_each_run() {
         assert_eq!(o.connections[0].decision, NetDecision::Allowed);
     }
 }
+
+#[test]
+fn the_proxy_works_for_a_sandbox_under_other_host_ids() {
+    // Pid 1 creates and hands over the listener after taking the mapped
+    // (unprivileged) host ids.
+    let server = host_server();
+    let port = server.port;
+    let ws = workspace();
+    std::os::unix::fs::chown(ws.path(), Some(65534), Some(65534)).unwrap();
+    let p = SandboxProfile::builder()
+        .workspace(ws.path())
+        .outside_ids(65534, 65534)
+        .network(NetworkMode::AllowList(vec![
+            format!("localhost:{port}"),
+            format!("127.0.0.1:{port}"),
+        ]))
+        .wall_time(Some(Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let o = bash(
+        &p,
+        &raw_request(&format!(
+            "GET http://localhost:{port}/nobody HTTP/1.0\\r\\n\\r\\n"
+        )),
+    );
+    assert!(
+        text(&o.stdout).contains("hello from host GET /nobody "),
+        "{}",
+        show(&o)
+    );
+}
