@@ -431,3 +431,34 @@ fn the_proxy_works_for_a_sandbox_under_other_host_ids() {
         show(&o)
     );
 }
+
+#[test]
+fn requests_the_proxy_cannot_serve_get_400_and_are_reported() {
+    let server = host_server();
+    let port = server.port;
+    let ws = workspace();
+    let p = profile(ws.path(), &[format!("127.0.0.1:{port}")]);
+    // Origin-form (as if the proxy were the server), https:// without
+    // CONNECT, user information in the URL.
+    let requests = [
+        "GET /direct HTTP/1.1\\r\\n\\r\\n".to_owned(),
+        format!("GET https://127.0.0.1:{port}/ HTTP/1.1\\r\\n\\r\\n"),
+        format!("GET http://user@127.0.0.1:{port}/ HTTP/1.1\\r\\n\\r\\n"),
+    ];
+    let script: String = requests.iter().map(|r| raw_request(r)).collect();
+    let o = bash(&p, &script);
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.matches("HTTP/1.1 400 Bad Request").count(),
+        3,
+        "{}",
+        show(&o)
+    );
+    assert!(server.seen.lock().unwrap().is_empty());
+    assert_eq!(o.connections.len(), 3, "{}", show(&o));
+    assert_eq!(o.connections[0].host, "/direct");
+    for c in &o.connections {
+        assert_eq!(c.decision, NetDecision::Refused);
+        assert!(c.reason.as_deref().unwrap().starts_with("bad request: "));
+    }
+}

@@ -536,6 +536,24 @@ fn handle(shared: &Shared, mut client: TcpStream) {
     let req = match parse_request(&head) {
         Ok(r) => r,
         Err(why) => {
+            // Reported too: the audit trail sees what the sandbox tried.
+            let mut words = head.lines().next().unwrap_or_default().split(' ');
+            let clean = |w: Option<&str>, max: usize| -> String {
+                w.unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(max)
+                    .collect()
+            };
+            let method = clean(words.next(), 32);
+            shared.record(Connection {
+                method,
+                host: clean(words.next(), 256),
+                port: 0,
+                address: None,
+                decision: NetDecision::Refused,
+                reason: Some(format!("bad request: {why}")),
+            });
             respond(&mut client, 400, &why);
             return;
         }
