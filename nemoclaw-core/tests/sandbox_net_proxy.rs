@@ -270,7 +270,7 @@ fn a_listed_name_resolving_to_loopback_is_refused_unless_the_address_is_listed()
     let out = text(&o.stdout);
     assert!(out.contains("HTTP/1.1 403 Forbidden"), "{}", show(&o));
     assert!(
-        out.contains("resolves to `127.0.0.1` is a loopback address"),
+        out.contains("is a loopback address, refused unless the allow-list names it"),
         "{}",
         show(&o)
     );
