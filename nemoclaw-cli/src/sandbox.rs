@@ -15,7 +15,9 @@ pub struct RunArgs {
     /// Read-write workspace, mounted at the same path; the command starts there.
     #[arg(long)]
     workspace: Option<PathBuf>,
-    /// Network: `none`, `loopback` or `allow:HOST,...` (the allow-list is refused until its proxy exists).
+    /// Network: `none`, `loopback` or `allow:HOST,...`: only the listed hosts (`name`, `*.domain`,
+    /// IP or network, each with an optional `:PORT`) through a host-side filtering proxy that
+    /// the command reaches with `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (set for it).
     #[arg(long, default_value = "none")]
     net: String,
     /// Memory limit of the whole sandbox (`512M`, `2G`, `none`).
@@ -217,6 +219,9 @@ pub fn run(args: RunArgs) -> CliResult {
                 format!("output beyond {limit_bytes} bytes dropped")
             }
             Violation::Killed => "sandbox killed".into(),
+            Violation::NetworkRefused { host, port, reason } => {
+                format!("network: refused `{host}` port {port}: {reason}")
+            }
             other => format!("{other:?}"),
         };
         eprintln!("nemoclaw: sandbox: {text}");

@@ -40,14 +40,14 @@ fn run_passes_the_command_exit_status_and_output() {
 }
 
 #[test]
-fn refusal_is_exit_2_with_the_protection_named() {
+fn refusal_is_exit_2_with_the_reason() {
     let out = nemoclaw()
-        .args(["run", "--net", "allow:example.com", "--", "/bin/true"])
+        .args(["run", "--net", "allow:*", "--", "/bin/true"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("network-allow-list"), "{err}");
+    assert!(err.contains("network allow-list entry `*`"), "{err}");
     assert_eq!(err.lines().count(), 1);
     let out = nemoclaw()
         .args(["run", "--mem", "lots", "--", "/bin/true"])
@@ -143,5 +143,47 @@ fn unprivileged_callers_get_a_refusal_or_a_best_effort_report() {
     assert!(
         err.contains("best effort: `cgroup-pids` not applied"),
         "{err}"
+    );
+}
+
+#[test]
+fn allow_list_reaches_a_listed_host_and_reports_refusals() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhi\n");
+        }
+    });
+    let script = format!(
+        "exec 3<>/dev/tcp/127.0.0.1/3128; printf 'GET http://localhost:{port}/ HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3; \
+         exec 4<>/dev/tcp/127.0.0.1/3128; printf 'CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n' >&4; head -n1 <&4"
+    );
+    let out = nemoclaw()
+        .args([
+            "run",
+            "--net",
+            &format!("allow:localhost:{port},127.0.0.1:{port}"),
+            "--timeout",
+            "30s",
+            "--",
+            "/bin/bash",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("\r\n\r\nhi\n"), "{stdout}");
+    assert!(stdout.contains("HTTP/1.1 403 Forbidden"), "{stdout}");
+    assert!(
+        stderr.contains("network: refused `example.com` port 443"),
+        "{stderr}"
     );
 }

@@ -7,7 +7,7 @@
 
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    use nemoclaw_core::sandbox::{Sandbox, SandboxProfile};
+    use nemoclaw_core::sandbox::{NetworkMode, Sandbox, SandboxProfile};
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
 
@@ -29,6 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .memory(None)
             .pids(None)
             .cgroup_freezer(false)
+            .build()?,
+    )?;
+    // The lean profile plus a network allow-list: each run also starts the
+    // host-side proxy thread and bridges pid 1's listener to it.
+    let proxied = Sandbox::prepare(
+        &SandboxProfile::builder()
+            .workspace(&ws)
+            .memory(None)
+            .pids(None)
+            .cgroup_freezer(false)
+            .network(NetworkMode::AllowList(vec!["example.com:443".into()]))
             .build()?,
     )?;
     let has_bwrap = Command::new("bwrap").arg("--version").output().is_ok();
@@ -64,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         };
-    let mut times: [Vec<Duration>; 6] = Default::default();
+    let mut times: [Vec<Duration>; 7] = Default::default();
     // Warm-up.
     for _ in 0..10 {
         plain()?;
@@ -73,6 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         sandbox(&full)?;
         sandbox(&lean)?;
+        sandbox(&proxied)?;
         if with_warm {
             sandbox(&warm)?;
             wait_warm(&warm)?;
@@ -93,6 +105,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         sandbox(&lean)?;
         times[3].push(t.elapsed());
+        let t = Instant::now();
+        sandbox(&proxied)?;
+        times[6].push(t.elapsed());
         if with_warm {
             let t = Instant::now();
             sandbox(&warm)?;
@@ -117,8 +132,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "nemoclaw sandbox, no cgroups",
         "nemoclaw sandbox, default profile, warm start (keeper joined ahead)",
         "  warm start: refill of the next spare, in the background after a run",
+        "nemoclaw sandbox, no cgroups, network allow-list (proxy per run)",
     ];
-    let mut p50s = [0.0; 6];
+    let mut p50s = [0.0; 7];
     println!("iterations: {iterations}");
     for (i, name) in names.iter().enumerate() {
         if times[i].is_empty() {
@@ -144,6 +160,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p50s[4] / p50s[1]
         );
     }
+    println!(
+        "allow-list proxy / no cgroups (p50): {:.2}x ({:+.3} ms)",
+        p50s[6] / p50s[3],
+        p50s[6] - p50s[3]
+    );
     Ok(())
 }
 

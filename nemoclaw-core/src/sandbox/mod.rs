@@ -8,7 +8,10 @@
 //! read-write workspace; landlock rules for the same paths at the best ABI
 //! the kernel offers; a seccomp-bpf deny filter; `no_new_privs`; every
 //! capability dropped; rlimits and cgroup limits; a scrubbed environment
-//! and a timeout that kills the whole tree. A protection that is asked for
+//! and a timeout that kills the whole tree. Networks are `none`, `loopback`
+//! or an allow-list of hosts reached through a filtering proxy that runs in
+//! the caller (see [`NetworkMode::AllowList`] and [`AllowList`]; every
+//! request is reported in [`Outcome::connections`]). A protection that is asked for
 //! and cannot be applied is a refusal
 //! ([`SandboxError::ProtectionUnavailable`]) unless the profile says
 //! `best_effort`, and then the [`Outcome`] lists what was skipped.
@@ -36,6 +39,7 @@
 //! wrapper. Every `unsafe` block carries a `// SAFETY:` comment, and all of
 //! them live in `linux/` (the post-fork code in `linux/child.rs`).
 
+mod allowlist;
 mod error;
 mod outcome;
 mod profile;
@@ -43,8 +47,12 @@ mod profile;
 #[cfg(all(target_os = "linux", feature = "sandbox"))]
 mod linux;
 
+pub use allowlist::{special_address, AllowList, PROXY_ENV, PROXY_PORT};
 pub use error::SandboxError;
-pub use outcome::{ExitStatus, Outcome, Protection, Skipped, Usage, Violation};
+pub use outcome::{
+    Connection, ExitStatus, NetDecision, Outcome, Protection, Skipped, Usage, Violation,
+    MAX_CONNECTIONS_REPORTED,
+};
 pub use profile::{
     IdMapping, Limits, NetworkMode, PathGrant, SandboxProfile, SandboxProfileBuilder,
     DEFAULT_ENV_ALLOW, DEFAULT_SYSTEM_PATHS,

@@ -202,6 +202,46 @@ pub enum Violation {
     },
     /// The sandbox was killed through [`SandboxControl::kill`](super::SandboxControl::kill).
     Killed,
+    /// The network proxy refused a connection (allow-list mode); the same
+    /// request is in [`Outcome::connections`].
+    NetworkRefused {
+        /// The host the sandbox asked for (a name or an IP literal).
+        host: String,
+        /// The port it asked for.
+        port: u16,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// What the network proxy did with one request (allow-list mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetDecision {
+    /// Listed, and connected.
+    Allowed,
+    /// Not listed, or it resolved only to refused addresses: answered 403.
+    Refused,
+    /// Listed, but the name did not resolve or no address accepted the
+    /// connection: answered 502.
+    Failed,
+}
+
+/// One request the sandbox made to its network proxy, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// `CONNECT`, or the method of a plain HTTP forward-proxy request.
+    pub method: String,
+    /// The host as the sandbox named it (lowercased), or an IP literal.
+    pub host: String,
+    /// The port asked for.
+    pub port: u16,
+    /// The address connected to (allowed), or the last address refused or
+    /// tried.
+    pub address: Option<std::net::SocketAddr>,
+    /// What the proxy did.
+    pub decision: NetDecision,
+    /// Why it was refused or failed (`None` when allowed).
+    pub reason: Option<String>,
 }
 
 /// The result of [`Sandbox::run`](super::Sandbox::run).
@@ -221,4 +261,14 @@ pub struct Outcome {
     pub applied: Vec<Protection>,
     /// Protections skipped under `best_effort` (always empty otherwise).
     pub skipped: Vec<Skipped>,
+    /// Every request made to the network proxy, allowed or not, in order
+    /// (allow-list mode; empty otherwise). At most
+    /// [`MAX_CONNECTIONS_REPORTED`] are kept; `connections_dropped` counts
+    /// the rest.
+    pub connections: Vec<Connection>,
+    /// Proxy requests beyond [`MAX_CONNECTIONS_REPORTED`], not listed.
+    pub connections_dropped: u64,
 }
+
+/// How many proxy requests an [`Outcome`] lists at most.
+pub const MAX_CONNECTIONS_REPORTED: usize = 4096;

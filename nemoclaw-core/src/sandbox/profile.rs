@@ -15,9 +15,15 @@ pub enum NetworkMode {
     /// A fresh network namespace with its own loopback interface up. The
     /// host's loopback and every outside address stay unreachable.
     Loopback,
-    /// Outbound connections to the named hosts only, through a filtering
-    /// proxy. Not implemented yet: a profile asking for it is refused with
-    /// [`SandboxError::ProtectionUnavailable`], never silently downgraded.
+    /// Outbound TCP to the listed hosts only, through a filtering proxy
+    /// that runs in the caller (host side): the sandbox keeps its own
+    /// network namespace with only `lo` up, where a listener on
+    /// `127.0.0.1:`[`PROXY_PORT`](super::PROXY_PORT) (created by the
+    /// sandbox's init before the command exists, and handed to the caller)
+    /// is the only way out. The command gets `HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY` (and lowercase forms) pointing there. Entries are
+    /// described in [`AllowList`](super::AllowList); every request is
+    /// reported in [`Outcome::connections`](super::Outcome::connections).
     AllowList(Vec<String>),
 }
 
@@ -40,6 +46,7 @@ impl NetworkMode {
                             "network allow-list `{text}` names no host"
                         )));
                     }
+                    super::AllowList::parse(&hosts)?;
                     Ok(NetworkMode::AllowList(hosts))
                 }
                 None => Err(SandboxError::InvalidProfile(format!(
@@ -356,8 +363,9 @@ impl SandboxProfileBuilder {
     /// module): `fs:ro:PATH` and `fs:rw:PATH` become read-only and
     /// read-write paths; `net:localhost`, `net:127.0.0.1` or `net:[::1]`
     /// (any port) make the network `loopback`; any other `net:HOST[:PORT]`
-    /// joins a host allow-list (which the sandbox refuses until its proxy
-    /// exists: never silently dropped). Other scopes (`tool:`, action
+    /// joins a host allow-list served by the filtering proxy (never
+    /// silently dropped; an entry the allow-list cannot parse makes
+    /// [`build`](Self::build) fail). Other scopes (`tool:`, action
     /// classes) do not concern the sandbox and are skipped. A verdict's
     /// workspace is set with [`workspace`](Self::workspace).
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
@@ -425,6 +433,9 @@ impl SandboxProfileBuilder {
                 "invalid hostname `{}`",
                 p.hostname
             )));
+        }
+        if let NetworkMode::AllowList(hosts) = &p.network {
+            super::AllowList::parse(hosts)?;
         }
         if p.limits.output_bytes > (1 << 32) {
             return Err(SandboxError::InvalidProfile(format!(

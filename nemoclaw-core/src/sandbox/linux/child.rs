@@ -12,7 +12,7 @@ use std::os::fd::RawFd;
 use std::time::Instant;
 
 use landlock::{
-    Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd, Ruleset,
     RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
@@ -62,6 +62,9 @@ pub(crate) struct ChildFds {
     /// A cgroup v2 directory pid 1 is created in with `CLONE_INTO_CGROUP`
     /// (-1: none).
     pub into_cgroup: RawFd,
+    /// Allow-list mode: pid 1's end of the UNIX socket pair to the
+    /// caller's proxy, over which it sends the proxy's listener (-1: none).
+    pub proxy: RawFd,
 }
 
 /// `struct clone_args` of `clone3(2)` up to `cgroup` (`CLONE_ARGS_SIZE_VER2`).
@@ -210,6 +213,7 @@ pub(crate) fn warm_keeper(plan: &Plan, mut run: RunPlan, fds: ChildFds) -> ! {
         fds.joined_r,
         fds.go_r,
         fds.into_cgroup,
+        fds.proxy,
     ])
     .is_err()
     {
@@ -277,6 +281,7 @@ fn keeper_setup(
         fds.lifeline_r,
         fds.joined_r,
         fds.into_cgroup,
+        fds.proxy,
     ])?;
 
     // The freezer file, opened while we still hold the caller's
@@ -400,6 +405,12 @@ fn keeper_setup(
     if fds.into_cgroup >= 0 {
         // SAFETY: closing a descriptor this process no longer needs.
         unsafe { libc::close(fds.into_cgroup) };
+    }
+    if fds.proxy >= 0 {
+        // Only pid 1 talks to the proxy; were it to die, the proxy sees
+        // the socket close.
+        // SAFETY: closing a descriptor this process no longer needs.
+        unsafe { libc::close(fds.proxy) };
     }
     Ok((pid, thaw_fd))
 }
@@ -685,6 +696,9 @@ fn pid1_setup(plan: &Plan, run: &RunPlan, fds: ChildFds) -> StepResult<Never> {
     })?;
     if plan.loopback {
         loopback_up()?;
+    }
+    if fds.proxy >= 0 {
+        proxy_bridge(fds.proxy)?;
     }
     // SAFETY: NUL-terminated path.
     check(SetupStep::Chdir, unsafe { libc::chdir(plan.cwd.as_ptr()) })?;
@@ -1088,6 +1102,75 @@ fn loopback_up() -> StepResult {
     Ok(())
 }
 
+/// Allow-list mode: creates the proxy's listener on `127.0.0.1:PROXY_PORT`
+/// of the sandbox's (fresh) network namespace, sends it to the caller's
+/// proxy over `bridge`, and waits for the proxy's byte saying it took it.
+/// No process of the command exists yet, and pid 1 keeps no copy.
+fn proxy_bridge(bridge: RawFd) -> StepResult {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let step = SetupStep::ProxyBridge;
+    // SAFETY: creates a socket we close below.
+    let sock = check(step, unsafe {
+        libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0)
+    })?;
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: crate::sandbox::allowlist::PROXY_PORT.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `addr` is a live sockaddr_in whose size is passed along.
+    let mut r = unsafe {
+        libc::bind(
+            sock,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        // SAFETY: listen on our own socket.
+        r = unsafe { libc::listen(sock, 128) };
+    }
+    let sent = if r == 0 {
+        // SAFETY: both descriptors are open for the duration of this call
+        // (closed only below).
+        let (sock_fd, bridge_fd) = unsafe {
+            (
+                std::os::fd::BorrowedFd::borrow_raw(sock),
+                std::os::fd::BorrowedFd::borrow_raw(bridge),
+            )
+        };
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        let fds = [sock_fd];
+        control.push(SendAncillaryMessage::ScmRights(&fds));
+        rustix::net::sendmsg(
+            bridge_fd,
+            &[std::io::IoSlice::new(b"L")],
+            &mut control,
+            SendFlags::empty(),
+        )
+        .map_err(|e| e.raw_os_error())
+    } else {
+        Err(last_errno())
+    };
+    // SAFETY: closing our socket; the proxy holds its own copy.
+    unsafe { libc::close(sock) };
+    if let Err(errno) = sent {
+        return Err(fail(step, errno));
+    }
+    let mut ack = [0u8; 1];
+    let ok = read_full(bridge, &mut ack) && ack[0] == b'1';
+    // SAFETY: closing a descriptor this process no longer needs.
+    unsafe { libc::close(bridge) };
+    if !ok {
+        return Err(fail(step, libc::ECONNREFUSED));
+    }
+    Ok(())
+}
+
 fn apply_landlock(plan: &Plan, abi: ABI, fds: ChildFds) -> StepResult {
     let step = SetupStep::Landlock;
     let err = |_| fail(step, libc::EPERM);
@@ -1124,6 +1207,13 @@ fn apply_landlock(plan: &Plan, abi: ABI, fds: ChildFds) -> StepResult {
             };
             created = created
                 .add_rule(PathBeneath::new(fd, access))
+                .map_err(err)?;
+        }
+    }
+    if plan.landlock_net {
+        for &port in &plan.landlock_connect_ports {
+            created = created
+                .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
                 .map_err(err)?;
         }
     }

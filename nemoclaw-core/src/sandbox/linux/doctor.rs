@@ -162,10 +162,31 @@ pub fn doctor() -> (Vec<DoctorLine>, Result<String, String>) {
             );
         }
     }
+    // The allow-list needs the net namespace (its own `lo`), a UNIX socket
+    // pair to pass the listener out, and a thread of this process.
+    let pair = rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::STREAM,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    );
+    let net_ns = fs::symlink_metadata("/proc/self/ns/net").is_ok();
     lines.push(DoctorLine {
         protection: Protection::NetworkAllowList,
-        available: false,
-        detail: "the filtering proxy is not implemented yet; network none and loopback work".into(),
+        available: net_ns && pair.is_ok(),
+        detail: match (&pair, net_ns) {
+            (Ok(_), true) => format!(
+                "host-side filtering proxy (CONNECT and plain HTTP) on the sandbox's 127.0.0.1:{}; {}",
+                crate::sandbox::PROXY_PORT,
+                if has(ABI::V4) {
+                    "landlock lets the command connect to that port only"
+                } else {
+                    "no landlock network rules on this kernel (the namespace holds nothing else)"
+                }
+            ),
+            (Err(e), _) => format!("cannot create a UNIX socket pair: {e}"),
+            (_, false) => "no net namespaces".into(),
+        },
     });
 
     let trial = SandboxProfile::builder()

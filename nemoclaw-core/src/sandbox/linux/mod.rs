@@ -5,6 +5,7 @@ mod cgroup;
 mod child;
 mod doctor;
 mod plan;
+mod proxy;
 mod seccomp;
 mod wire;
 
@@ -27,7 +28,7 @@ use self::child::ChildFds;
 use self::plan::{Plan, RunPlan, SetupStep};
 use self::wire::{Record, RecordKind, RECORD_LEN};
 use super::error::SandboxError;
-use super::outcome::{ExitStatus, Outcome, Protection, Skipped, Usage, Violation};
+use super::outcome::{ExitStatus, NetDecision, Outcome, Protection, Skipped, Usage, Violation};
 use super::profile::SandboxProfile;
 
 /// Entry points of the sandbox runtime.
@@ -127,6 +128,8 @@ struct Launched {
     join_pid1: bool,
     /// Whether pid 1 is cloned into the v2 cgroup.
     into_used: bool,
+    /// The host-side filtering proxy (allow-list mode).
+    proxy: Option<proxy::Proxy>,
     started: Instant,
 }
 
@@ -405,6 +408,31 @@ impl PreparedSandbox {
         let (lifeline_r, lifeline_w) = pipe()?;
         let (joined_r, joined_w) = pipe()?;
         let go = if warm { Some(pipe()?) } else { None };
+        // Allow-list mode: the proxy thread starts first (a refusal before
+        // anything is forked), and waits on the socket pair for the
+        // listener pid 1 creates in the sandbox's network namespace.
+        let (proxy, proxy_child) = match &plan.proxy {
+            Some(rules) => {
+                let (ours, theirs) = rustix::net::socketpair(
+                    rustix::net::AddressFamily::UNIX,
+                    rustix::net::SocketType::STREAM,
+                    rustix::net::SocketFlags::CLOEXEC,
+                    None,
+                )
+                .map_err(|e| {
+                    SandboxError::unavailable(
+                        Protection::NetworkAllowList,
+                        format!("cannot create the proxy's socket pair: {e}"),
+                    )
+                })?;
+                let theirs = high_fd(&theirs)?;
+                (
+                    Some(proxy::Proxy::start(Arc::clone(rules), ours)?),
+                    Some(theirs),
+                )
+            }
+            None => (None, None),
+        };
         // Copies at 10 and above so dup2 onto 0..2 never clobbers them.
         let child_side = [
             high_fd(&stdin_r)?,
@@ -439,6 +467,7 @@ impl PreparedSandbox {
             joined_r: child_side[6].as_raw_fd(),
             go_r: go_r.as_ref().map_or(-1, AsRawFd::as_raw_fd),
             into_cgroup: into_fd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            proxy: proxy_child.as_ref().map_or(-1, AsRawFd::as_raw_fd),
         };
 
         let started = Instant::now();
@@ -461,7 +490,7 @@ impl PreparedSandbox {
             // SAFETY: leave without running the parent's destructors.
             unsafe { libc::_exit(125) };
         }
-        drop((child_side, go_r, into_fd));
+        drop((child_side, go_r, into_fd, proxy_child));
         let launched = Launched {
             keeper_pid,
             cgroups,
@@ -478,6 +507,7 @@ impl PreparedSandbox {
             leave_memcg,
             join_pid1,
             into_used: fds.into_cgroup >= 0,
+            proxy,
             started,
         };
         if keeper_joins {
@@ -610,6 +640,7 @@ impl PreparedSandbox {
             mut leave_memcg,
             join_pid1,
             into_used,
+            proxy,
             started,
         } = l;
         // Read the set-up reports until the sandbox has exec'd (EOF).
@@ -702,6 +733,7 @@ impl PreparedSandbox {
                 state: Mutex::new(ControlState::default()),
             }),
             cgroups: Some(cgroups),
+            proxy,
             started,
             applied,
             skipped,
@@ -722,6 +754,13 @@ impl PreparedSandbox {
             running.reap_keeper();
             let reason = std::io::Error::from_raw_os_error(errno).to_string();
             return Err(match (step, step.protection()) {
+                (SetupStep::ProxyBridge, _) => SandboxError::unavailable(
+                    Protection::NetworkAllowList,
+                    format!(
+                        "the bridge from the sandbox's 127.0.0.1:{} to the host-side proxy could not be set up: {reason}",
+                        super::PROXY_PORT
+                    ),
+                ),
                 (SetupStep::Exec, _) => SandboxError::Exec {
                     command: first.to_string_lossy().into_owned(),
                     reason,
@@ -957,6 +996,8 @@ pub struct RunningSandbox {
     report: Option<File>,
     control: Arc<ControlInner>,
     cgroups: Option<SandboxCgroups>,
+    /// The host-side filtering proxy (allow-list mode).
+    proxy: Option<proxy::Proxy>,
     started: Instant,
     applied: Vec<Protection>,
     skipped: Vec<Skipped>,
@@ -1139,6 +1180,19 @@ impl RunningSandbox {
             }
             cg.remove();
         }
+        let (connections, connections_dropped) = match self.proxy.take() {
+            Some(p) => p.finish(),
+            None => (Vec::new(), 0),
+        };
+        for c in &connections {
+            if c.decision == NetDecision::Refused {
+                violations.push(Violation::NetworkRefused {
+                    host: c.host.clone(),
+                    port: c.port,
+                    reason: c.reason.clone().unwrap_or_default(),
+                });
+            }
+        }
         match status {
             ExitStatus::Signaled(s) if s == libc::SIGXCPU => violations.push(Violation::CpuTime),
             ExitStatus::Signaled(s) if s == libc::SIGXFSZ => violations.push(Violation::FileSize),
@@ -1153,6 +1207,8 @@ impl RunningSandbox {
             violations,
             applied: std::mem::take(&mut self.applied),
             skipped: std::mem::take(&mut self.skipped),
+            connections,
+            connections_dropped,
         })
     }
 

@@ -13,6 +13,7 @@ use seccompiler::BpfProgram;
 use super::cgroup::CgroupRequest;
 use super::child::MountStep;
 use super::seccomp;
+use crate::sandbox::allowlist::{AllowList, PROXY_ENV, PROXY_PORT};
 use crate::sandbox::error::SandboxError;
 use crate::sandbox::outcome::{Protection, Skipped};
 use crate::sandbox::profile::{Limits, NetworkMode, SandboxProfile};
@@ -48,10 +49,11 @@ pub(crate) enum SetupStep {
     Exec,
     Terminal,
     OomScore,
+    ProxyBridge,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 28] = [
+    const ALL: [SetupStep; 29] = [
         SetupStep::Stdio,
         SetupStep::CloseFds,
         SetupStep::CgroupJoin,
@@ -80,6 +82,7 @@ impl SetupStep {
         SetupStep::Exec,
         SetupStep::Terminal,
         SetupStep::OomScore,
+        SetupStep::ProxyBridge,
     ];
 
     pub(crate) fn from_i64(n: i64) -> Option<Self> {
@@ -116,6 +119,7 @@ impl SetupStep {
             SetupStep::Exec => "exec",
             SetupStep::Terminal => "leave-terminal",
             SetupStep::OomScore => "oom-score",
+            SetupStep::ProxyBridge => "proxy-bridge",
         }
     }
 
@@ -136,6 +140,7 @@ impl SetupStep {
             SetupStep::NoNewPrivs => Protection::NoNewPrivs,
             SetupStep::Landlock => Protection::Landlock,
             SetupStep::Seccomp => Protection::Seccomp,
+            SetupStep::ProxyBridge => Protection::NetworkAllowList,
             _ => return None,
         })
     }
@@ -158,6 +163,11 @@ pub(crate) struct Plan {
     pub landlock_abi: Option<ABI>,
     pub landlock_net: bool,
     pub landlock_scope: bool,
+    /// TCP ports the command may connect to under landlock network rules
+    /// (the proxy's, in allow-list mode).
+    pub landlock_connect_ports: Vec<u16>,
+    /// The allow-list the host-side proxy enforces (allow-list mode).
+    pub proxy: Option<std::sync::Arc<AllowList>>,
     pub landlock_read: Vec<CString>,
     pub landlock_write: Vec<CString>,
     pub landlock_dev: Vec<CString>,
@@ -360,18 +370,12 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         Protection::PivotRoot,
     ];
 
-    let loopback = match &profile.network {
-        NetworkMode::None => false,
-        NetworkMode::Loopback => true,
+    // Allow-list: `lo` up for the proxy's listener, and a host-side proxy.
+    let (loopback, proxy) = match &profile.network {
+        NetworkMode::None => (false, None),
+        NetworkMode::Loopback => (true, None),
         NetworkMode::AllowList(hosts) => {
-            // Never downgraded, not even in best-effort mode.
-            return Err(SandboxError::unavailable(
-                Protection::NetworkAllowList,
-                format!(
-                    "the filtering proxy for host allow-lists (`{}`) is not implemented yet; use network none or loopback",
-                    hosts.join(",")
-                ),
-            ));
+            (true, Some(std::sync::Arc::new(AllowList::parse(hosts)?)))
         }
     };
 
@@ -387,10 +391,18 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         applied.push(Protection::Landlock);
         Some(abi)
     };
-    let landlock_net = !loopback && landlock_abi.is_some_and(|a| a >= ABI::V4);
+    // Network none: no TCP bind or connect at all; allow-list: connect to
+    // the proxy's port only; loopback: the namespace's own `lo` is free.
+    let landlock_net = (!loopback || proxy.is_some()) && landlock_abi.is_some_and(|a| a >= ABI::V4);
     if landlock_net {
         applied.push(Protection::LandlockNetwork);
     }
+    let landlock_connect_ports = if proxy.is_some() {
+        applied.push(Protection::NetworkAllowList);
+        vec![PROXY_PORT]
+    } else {
+        Vec::new()
+    };
     let landlock_scope = landlock_abi.is_some_and(|a| a >= ABI::V6);
     if landlock_scope {
         applied.push(Protection::LandlockScope);
@@ -586,6 +598,14 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         env.retain(|(n, _)| n != name);
         env.push((name.clone(), value.as_bytes().to_vec()));
     }
+    if proxy.is_some() {
+        // The proxy is the only way out: nothing may bypass or replace it.
+        let url = format!("http://127.0.0.1:{PROXY_PORT}");
+        env.retain(|(n, _)| !PROXY_ENV.contains(&n.as_str()) && n != "NO_PROXY" && n != "no_proxy");
+        for name in PROXY_ENV {
+            env.push(((*name).to_owned(), url.as_bytes().to_vec()));
+        }
+    }
     let path_var = env
         .iter()
         .find(|(n, _)| n == "PATH")
@@ -658,6 +678,8 @@ pub(crate) fn build(profile: &SandboxProfile) -> Result<Plan, SandboxError> {
         landlock_abi,
         landlock_net,
         landlock_scope,
+        landlock_connect_ports,
+        proxy,
         landlock_read,
         landlock_write,
         landlock_dev: vec![cstring("/dev")?],
@@ -724,16 +746,30 @@ mod tests {
     }
 
     #[test]
-    fn allow_list_is_refused_even_in_best_effort() {
+    fn allow_list_plans_a_proxy_and_its_environment() {
         let profile = SandboxProfile::builder()
             .network(NetworkMode::AllowList(vec!["pypi.org".into()]))
-            .best_effort(true)
+            .env("HTTP_PROXY", "http://elsewhere:1")
+            .env("NO_PROXY", "*")
             .build()
             .unwrap();
-        let err = build(&profile).unwrap_err();
-        assert_eq!(
-            err.code(),
-            crate::error::ErrorCode::SandboxProtectionUnavailable
-        );
+        let plan = build(&profile).unwrap();
+        assert!(plan.proxy.is_some() && plan.loopback);
+        assert!(plan.applied.contains(&Protection::NetworkAllowList));
+        assert_eq!(plan.landlock_connect_ports, vec![PROXY_PORT]);
+        let env: Vec<String> = plan
+            .env
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        for name in PROXY_ENV {
+            assert!(
+                env.contains(&format!("{name}=http://127.0.0.1:3128")),
+                "{name}"
+            );
+        }
+        assert!(!env
+            .iter()
+            .any(|e| e.contains("elsewhere") || e.starts_with("NO_PROXY")));
     }
 }
