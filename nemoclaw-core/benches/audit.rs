@@ -448,7 +448,7 @@ fn cpu_cost_report() {
             ("signed_records", SigningMode::EveryRecord, 40_000u64),
             ("checkpoints_only", SigningMode::CheckpointsOnly, 300_000),
         ] {
-            for (mode, window) in [(Mode::None, 1), (Mode::Group, 64)] {
+            for (mode, window) in [(Mode::None, 1), (Mode::Group, 64), (Mode::Group, 1024)] {
                 for redact in [true, false] {
                     let name = format!(
                         "log/{sname}/{}/window{window}{}",
