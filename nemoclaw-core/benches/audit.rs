@@ -464,6 +464,55 @@ fn cpu_cost_report() {
     }
 }
 
+/// Wall-clock ratio of the group-commit goal rows to bare signing, with the
+/// two measured in alternating short runs (about half a second each) so
+/// that a shared machine's load swings hit both alike:
+/// `cargo bench --bench audit -- paired`. Prints each pair's ratio and the
+/// median.
+fn paired_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = record_bytes();
+    let k = key();
+    println!(
+        "{:<48} {:>8} {:>12} {:>12} {:>8}",
+        "case (window)", "threads", "bare ops/s", "log ops/s", "ratio"
+    );
+    for threads in [1u64, 8] {
+        for window in [64usize, 1024] {
+            let n = 10_000;
+            let mut ratios = Vec::new();
+            for _ in 0..9 {
+                let bare = on_threads(threads, n, |_| {
+                    std::hint::black_box(k.sign(std::hint::black_box(&bytes)));
+                });
+                let log = log_appends(
+                    dir.path(),
+                    n,
+                    threads,
+                    Mode::Group,
+                    SigningMode::EveryRecord,
+                    window,
+                );
+                let (b, l) = (n as f64 / bare.as_secs_f64(), n as f64 / log.as_secs_f64());
+                ratios.push(l / b);
+                println!(
+                    "{:<48} {threads:>8} {b:>12.0} {l:>12.0} {:>8.2}",
+                    format!("log/signed_records/group_commit (window{window})"),
+                    l / b
+                );
+            }
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "median of {} pairs: {:.2} (min {:.2}, max {:.2})",
+                ratios.len(),
+                ratios[ratios.len() / 2],
+                ratios[0],
+                ratios[ratios.len() - 1]
+            );
+        }
+    }
+}
+
 criterion_group!(
     benches,
     bench_redact,
@@ -475,6 +524,10 @@ criterion_group!(
 fn main() {
     if std::env::args().any(|a| a == "cpu_cost") {
         cpu_cost_report();
+        return;
+    }
+    if std::env::args().any(|a| a == "paired") {
+        paired_report();
         return;
     }
     benches();
