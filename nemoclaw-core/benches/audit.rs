@@ -5,6 +5,8 @@
 //! throughput against bare Ed25519 verification.
 //!
 //! cargo bench -p nemoclaw-core --bench audit -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p nemoclaw-core --bench audit -- cpu_cost   # CPU time per operation
+//! cargo bench -p nemoclaw-core --bench audit -- paired     # alternating bare/log runs
 
 // Benchmarks are test code: a failure aborts the run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
