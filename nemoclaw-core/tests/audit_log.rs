@@ -628,3 +628,56 @@ fn acknowledged_records_are_on_disk() {
         log.close().unwrap();
     }
 }
+
+#[test]
+fn tickets_are_acknowledged_in_order_and_only_once_on_disk() {
+    // one producer keeps many appends in flight and waits only on the newest
+    // ticket: acknowledgment is in sequence order, so every earlier ticket
+    // is then acknowledged too, and none is acknowledged before its record
+    // is in the file
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(
+        &path,
+        options().durability(Durability::GroupCommit {
+            interval: Duration::from_millis(20),
+        }),
+    )
+    .unwrap();
+    let records_on_disk = || {
+        let data = std::fs::read(&path).unwrap();
+        let (frames, _) = split_frames(&data).unwrap();
+        frames
+            .iter()
+            .filter(|(_, f)| f.kind == FrameKind::SignedRecord)
+            .count() as u64
+    };
+    let tickets: Vec<_> = (0..300).map(|i| log.submit(&entry(i)).unwrap()).collect();
+    assert_eq!(
+        tickets.iter().map(|t| t.seq()).collect::<Vec<_>>(),
+        (0..300).collect::<Vec<_>>()
+    );
+    for t in tickets.iter().rev().step_by(37) {
+        if let Some(receipt) = t.poll().unwrap() {
+            assert!(
+                records_on_disk() > receipt.seq,
+                "acknowledged before written"
+            );
+        }
+    }
+    let mut tickets = tickets;
+    let last = tickets.pop().unwrap().wait().unwrap();
+    assert_eq!(last.seq, 299);
+    assert!(records_on_disk() >= 300);
+    for t in tickets {
+        let receipt = t
+            .poll()
+            .unwrap()
+            .expect("an earlier ticket is not acknowledged");
+        assert_eq!(t.wait().unwrap(), receipt);
+    }
+    log.close().unwrap();
+    let report = verify(&[path]);
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.records, 300);
+}

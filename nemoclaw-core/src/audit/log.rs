@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -329,6 +329,9 @@ enum Msg {
 struct Shared {
     sequencer: Mutex<Sequencer>,
     progress: Mutex<Progress>,
+    /// A copy of `progress.durable_next`, read without the lock so a caller
+    /// whose record is already acknowledged does not wait for it.
+    durable_next: AtomicU64,
     acked: Condvar,
     tx: SyncSender<Msg>,
     signer: RecordSigner,
@@ -367,7 +370,10 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
-/// An append handed to the writer, not yet acknowledged.
+/// An append handed to the writer, not yet acknowledged: a durability
+/// ticket. Tickets are acknowledged in sequence order, so once one is
+/// acknowledged every ticket with a lower sequence number from the same log
+/// is too; a producer can keep many in flight and wait only on the newest.
 #[derive(Debug)]
 #[must_use = "an append is acknowledged only once waited for"]
 pub struct PendingAppend<'a> {
@@ -385,6 +391,25 @@ impl PendingAppend<'_> {
     pub fn wait(self) -> Result<AppendReceipt, AuditError> {
         self.log.wait_durable(self.receipt.seq)?;
         Ok(self.receipt)
+    }
+
+    /// Whether the record is already as durable as the mode promises,
+    /// without blocking: `Ok(Some(receipt))` once acknowledged, `Ok(None)`
+    /// while its sync is still to come (for callers that poll from an event
+    /// loop), an error if the writer failed first.
+    pub fn poll(&self) -> Result<Option<AppendReceipt>, AuditError> {
+        let shared = &*self.log.shared;
+        if !shared.wait_for_ack || shared.durable_next.load(Ordering::Acquire) > self.receipt.seq {
+            return Ok(Some(self.receipt));
+        }
+        let p = lock(&shared.progress);
+        if p.durable_next > self.receipt.seq {
+            return Ok(Some(self.receipt));
+        }
+        match &p.failed {
+            Some(why) => Err(AuditError::Closed(why.clone())),
+            None => Ok(None),
+        }
     }
 }
 
@@ -428,6 +453,7 @@ impl AuditLog {
                 durable_next: state.next_seq,
                 failed: None,
             }),
+            durable_next: AtomicU64::new(state.next_seq),
             acked: Condvar::new(),
             tx,
             signer: RecordSigner::new(options.key.clone())?,
@@ -530,7 +556,7 @@ impl AuditLog {
     }
 
     fn wait_durable(&self, seq: u64) -> Result<(), AuditError> {
-        if !self.shared.wait_for_ack {
+        if !self.shared.wait_for_ack || self.shared.durable_next.load(Ordering::Acquire) > seq {
             return Ok(());
         }
         let mut p = lock(&self.shared.progress);
@@ -966,7 +992,12 @@ struct Writer {
     pending: BTreeMap<u64, (Vec<u8>, Hash32)>,
     since_checkpoint: u64,
     last_checkpoint: Instant,
+    /// When the last sync (or, with `Durability::None`, the last flush) ended.
     last_sync: Instant,
+    /// When the last sync began: group commit spaces syncs by `interval`
+    /// from start to start, so a sync slower than the interval is followed
+    /// at once by the next one and the disk never idles while callers wait.
+    last_sync_start: Instant,
     dirty: bool,
     /// The last wait for messages timed out.
     idle: bool,
@@ -1012,6 +1043,7 @@ impl Writer {
             since_checkpoint: 0,
             last_checkpoint: now,
             last_sync: now,
+            last_sync_start: now,
             dirty: false,
             idle: false,
             wrote_last: false,
@@ -1118,7 +1150,7 @@ impl Writer {
         match self.options.durability {
             Durability::None if self.wrote_last => Some(NONE_BATCH_PAUSE),
             Durability::GroupCommit { interval } if self.dirty => {
-                let rest = interval.saturating_sub(self.last_sync.elapsed());
+                let rest = interval.saturating_sub(self.last_sync_start.elapsed());
                 (!rest.is_zero()).then_some(rest)
             }
             _ => None,
@@ -1140,7 +1172,7 @@ impl Writer {
         if self.dirty {
             match self.options.durability {
                 Durability::GroupCommit { interval } => {
-                    consider(interval.saturating_sub(self.last_sync.elapsed()))
+                    consider(interval.saturating_sub(self.last_sync_start.elapsed()))
                 }
                 _ => consider(IDLE_FLUSH),
             }
@@ -1234,7 +1266,7 @@ impl Writer {
             match self.options.durability {
                 Durability::FsyncEach => self.sync()?,
                 Durability::GroupCommit { interval } => {
-                    if self.last_sync.elapsed() >= interval {
+                    if self.last_sync_start.elapsed() >= interval {
                         self.sync()?;
                     }
                 }
@@ -1305,6 +1337,7 @@ impl Writer {
     }
 
     fn sync(&mut self) -> Result<(), AuditError> {
+        self.last_sync_start = Instant::now();
         self.flush_buf()?;
         self.file.sync_data().map_err(AuditError::io(&self.path))?;
         self.dirty = false;
@@ -1317,6 +1350,9 @@ impl Writer {
         let mut p = lock(&self.shared.progress);
         if p.durable_next < durable_next {
             p.durable_next = durable_next;
+            self.shared
+                .durable_next
+                .store(durable_next, Ordering::Release);
             drop(p);
             self.shared.acked.notify_all();
         }
