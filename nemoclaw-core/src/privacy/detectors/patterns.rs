@@ -28,6 +28,7 @@ use regex_automata::meta::Regex;
 use regex_automata::Input;
 
 use super::context;
+use super::phone::PhoneValidator;
 use super::validators;
 use super::Detector;
 use crate::privacy::span::labels;
@@ -223,6 +224,8 @@ pub struct PatternDetector {
     /// (ASCII case folded), and the kind of each.
     keys: AhoCorasick,
     key_kinds: Vec<Key>,
+    /// Phone validity on compiled copies of `phonenumber`'s metadata.
+    phones: PhoneValidator,
 }
 
 /// Maximal runs of ASCII digits in `b`, as byte ranges.
@@ -381,14 +384,24 @@ fn has_key(hits: &[(usize, usize, Key)], kind: Key, from: usize, to: usize) -> b
 /// Whether window `w` can yield a span of `rule` at all: rules that report
 /// only after a context word within [`CONTEXT_BEFORE`] bytes before the
 /// match need one before or inside the window; ages need their keyword.
-fn window_can_match(rule: Rule, hits: &[(usize, usize, Key)], w: &Window) -> bool {
+/// Every IPv4 match has three dots; every ZIP match holds `zip` or a
+/// two-capital state code; both lie inside the window.
+fn window_can_match(rule: Rule, b: &[u8], hits: &[(usize, usize, Key)], w: &Window) -> bool {
     // `context::before` looks back CONTEXT_BEFORE bytes from the match
     // start, moved back to a char boundary (at most 3 more bytes).
     let from = w.start.saturating_sub(CONTEXT_BEFORE + 3);
+    let bytes = b.get(w.start..w.end).unwrap_or(&[]);
     match rule {
         Rule::IdNumber => has_key(hits, Key::Id, from, w.end),
         Rule::BirthDate => has_key(hits, Key::Birth, from, w.end),
         Rule::Age => has_key(hits, Key::Age, w.start, w.end),
+        Rule::Ipv4 => bytes.iter().filter(|&&c| c == b'.').count() >= 3,
+        Rule::Zip => {
+            bytes.iter().any(|&c| c == b'z' || c == b'Z')
+                || bytes
+                    .windows(2)
+                    .any(|p| p.iter().all(u8::is_ascii_uppercase))
+        }
         _ => true,
     }
 }
@@ -427,6 +440,7 @@ impl PatternDetector {
             rules,
             keys,
             key_kinds,
+            phones: PhoneValidator::new(),
         })
     }
 
@@ -463,7 +477,7 @@ impl PatternDetector {
         }
         let matches = wins
             .iter()
-            .filter(|w| window_can_match(rule, hits, w))
+            .filter(|w| window_can_match(rule, text.as_bytes(), hits, w))
             .flat_map(|w| re.find_iter(Input::new(text).range(w.start..w.end)));
         for m in matches {
             let (s, e) = (m.start(), m.end());
@@ -492,7 +506,7 @@ impl PatternDetector {
             }
         }
         if !pending.is_empty() {
-            validate_phones(text, &pending, out);
+            validate_phones(&self.phones, text, &pending, out);
         }
     }
 }
@@ -753,7 +767,12 @@ fn phone(text: &str, s: usize, e: usize, t: &str, pending: &mut Vec<(usize, usiz
 /// LRU cache, so candidates are validated grouped by kind and leading
 /// digits (country code): alternating countries would recompile them.
 /// The same candidate text (signatures, quoted mails) is parsed once.
-fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) {
+fn validate_phones(
+    v: &PhoneValidator,
+    text: &str,
+    pending: &[(usize, usize)],
+    out: &mut Vec<Span>,
+) {
     let key = |&(s, e): &(usize, usize)| {
         let t = text.get(s..e).unwrap_or("");
         let kind = match t.as_bytes().first() {
@@ -783,7 +802,7 @@ fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) 
                 continue;
             };
             let t = text.get(s..e).unwrap_or("");
-            if phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()) {
+            if phonenumber::parse(Some(*r), t).is_ok_and(|n| v.valid(&n)) {
                 if let Some(x) = valid.get_mut(i) {
                     *x = true;
                 }
@@ -801,7 +820,7 @@ fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) 
         }
         let v = match last {
             Some((lt, lv)) if lt == t => lv,
-            _ => phone_valid(t),
+            _ => phone_valid(v, t),
         };
         last = Some((t, v));
         if let Some(x) = valid.get_mut(i) {
@@ -825,15 +844,15 @@ fn validate_phones(text: &str, pending: &[(usize, usize)], out: &mut Vec<Span>) 
 }
 
 /// Full `phonenumber` validation of a candidate that passed the shape checks.
-fn phone_valid(t: &str) -> bool {
+fn phone_valid(v: &PhoneValidator, t: &str) -> bool {
     if t.starts_with('+') {
-        phonenumber::parse(None, t).is_ok_and(|n| n.is_valid())
+        phonenumber::parse(None, t).is_ok_and(|n| v.valid(&n))
     } else if t.starts_with('0') {
         NATIONAL_REGIONS
             .iter()
-            .any(|r| phonenumber::parse(Some(*r), t).is_ok_and(|n| n.is_valid()))
+            .any(|r| phonenumber::parse(Some(*r), t).is_ok_and(|n| v.valid(&n)))
     } else {
-        phonenumber::parse(Some(Country::US), t).is_ok_and(|n| n.is_valid())
+        phonenumber::parse(Some(Country::US), t).is_ok_and(|n| v.valid(&n))
     }
 }
 
