@@ -7,9 +7,11 @@
 //! under a global mutex, and alternating countries recompile evicted
 //! patterns. Here each region's descriptors (general description, the ten
 //! number types, the leading-digit pattern) are compiled into their own
-//! `regex::Regex` on first use of the region and kept: the same patterns, the
-//! same flags (`ignore_whitespace`, as `phonenumber` builds them), the same
-//! decision procedure (`source_for` then `number_type != Unknown`). The test
+//! regex on first use of the region and kept: the same patterns, the same
+//! flags (`ignore_whitespace`, as `phonenumber` builds them), the same
+//! decision procedure (`source_for` then `number_type != Unknown`); where
+//! `phonenumber` asks whether the leftmost match starts at the first digit,
+//! an anchored search asks the same in one forward scan. The test
 //! below checks [`PhoneValidator::is_valid`] against `phonenumber::is_valid`
 //! on every candidate of the evaluation set and on every region's example
 //! numbers and their one-digit variants.
@@ -19,7 +21,9 @@ use std::sync::OnceLock;
 
 use phonenumber::metadata::{Descriptor, DATABASE};
 use phonenumber::{Metadata, PhoneNumber};
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 
 /// One descriptor: its possible lengths and its national-number pattern.
 #[derive(Debug)]
@@ -44,14 +48,22 @@ impl Desc {
         {
             return false;
         }
-        self.re.find(value).is_some_and(|m| m.start() == 0)
+        starts_with_match(&self.re, value)
     }
 }
 
+/// Whether the leftmost match of `re` in `value` starts at 0, that is,
+/// whether an anchored search finds a match (a forward scan only).
+fn starts_with_match(re: &Regex, value: &str) -> bool {
+    re.is_match(Input::new(value).anchored(Anchored::Yes))
+}
+
+/// Compile a metadata pattern with the flags `phonenumber` uses
+/// (`ignore_whitespace`; Unicode on, as in `regex`).
 fn compile(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(pattern)
-        .ignore_whitespace(true)
-        .build()
+    Regex::builder()
+        .syntax(syntax::Config::new().ignore_whitespace(true))
+        .build(pattern)
         .ok()
 }
 
@@ -202,7 +214,7 @@ impl PhoneValidator {
             };
             let c = region.compiled()?;
             let hit = match &c.leading_digits {
-                Some(ld) => ld.find(national).is_some_and(|m| m.start() == 0),
+                Some(ld) => starts_with_match(ld, national),
                 None => number_type_known(c, national),
             };
             if hit {
@@ -270,7 +282,7 @@ mod tests {
     #[test]
     fn agrees_with_phonenumber_on_the_evaluation_set() {
         let v = PhoneValidator::new();
-        let re = Regex::new(
+        let re = regex::Regex::new(
             r"(?:\+[0-9]{1,3}[ .\-]?)?(?:\([0-9]{1,5}\)[ .\-]?)?[0-9]{1,5}(?:[ .\-]?[0-9]{1,5}){1,5}",
         )
         .unwrap();

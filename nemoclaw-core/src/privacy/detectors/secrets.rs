@@ -509,9 +509,6 @@ fn try_at(re: &Regex, text: &str, at: usize, tried: &mut usize) -> Option<Captur
     }
     *tried = at;
     let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-    // Most anchors start no match: a search without captures (a DFA) says
-    // so; the captures are asked for only when there is one.
-    re.search(&input)?;
     let mut caps = re.create_captures();
     re.search_captures(&input, &mut caps);
     caps.is_match().then_some(caps)
