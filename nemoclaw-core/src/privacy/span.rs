@@ -164,13 +164,25 @@ pub fn merge(mut candidates: Vec<Span>) -> Vec<Span> {
     if candidates.len() <= 1 {
         return candidates;
     }
-    candidates.sort_by(|a, b| {
-        labels::priority(&b.label)
-            .cmp(&labels::priority(&a.label))
-            .then(b.score.total_cmp(&a.score))
-            .then(b.len().cmp(&a.len()))
-            .then(a.start.cmp(&b.start))
+    // Best first; the label priority is looked up once per candidate, not
+    // per comparison, and the input index keeps the order of equal keys
+    // (what a stable sort would keep).
+    let mut order: Vec<(u8, f32, usize, usize, usize)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (labels::priority(&s.label), s.score, s.len(), s.start, i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.total_cmp(&a.1))
+            .then(b.2.cmp(&a.2))
+            .then(a.3.cmp(&b.3))
+            .then(a.4.cmp(&b.4))
     });
+    let mut slots: Vec<Option<Span>> = candidates.into_iter().map(Some).collect();
+    let candidates = order
+        .iter()
+        .filter_map(|o| slots.get_mut(o.4).and_then(Option::take));
     // Taken spans keyed by start; non-overlapping, so a range query on the
     // neighbours is enough to test for overlap.
     let mut taken: std::collections::BTreeMap<usize, Span> = std::collections::BTreeMap::new();

@@ -11,6 +11,7 @@ pub mod dictionary;
 #[cfg(feature = "ner")]
 pub mod ner;
 pub mod patterns;
+mod phone;
 pub mod secrets;
 pub mod validators;
 
