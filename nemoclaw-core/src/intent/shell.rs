@@ -1,6 +1,10 @@
 //! Shell text to actions: a tree-sitter-bash syntax tree is walked, words are
 //! evaluated with constant propagation, and every command is interpreted
 //! through the knowledge base (`kb`), recursing into nested shell text.
+//!
+//! Simple commands of constant words (the common case) are first offered to
+//! a hand-written front end (`fast`), which takes the whole text or nothing;
+//! both front ends hand each command to the same [`Walker::simple_command`].
 
 use super::action::{Action, ActionAttrs, Resource, Span, Verb};
 use super::decode;
