@@ -40,6 +40,12 @@ use crate::intent::path;
 
 /// Longest input the fast front end takes; longer text goes to tree-sitter.
 const MAX_FAST_BYTES: usize = 4096;
+/// Most stages in one `|`/`&&`/`||` chain, and most redirections nesting
+/// it: tree-sitter-bash nests lists and redirected statements one level
+/// each, so longer chains can reach the walker's syntax-depth limit; they
+/// are left to tree-sitter, which reports that limit the same way.
+const MAX_CHAIN_STAGES: usize = 32;
+const MAX_CHAIN_REDIRECTED: usize = 8;
 
 /// Words that are keywords or builtins tree-sitter-bash parses into their
 /// own node kinds: never a command name or a bare argument here.
@@ -494,6 +500,7 @@ impl Parser<'_> {
         let mut seg: Vec<(Option<Op>, Stmt)> = Vec::new();
         let mut op = None;
         let mut stages = 0usize;
+        let mut redirected = 0usize;
         let mut has_test = false;
         let mut assigns_only = false;
         loop {
@@ -510,7 +517,14 @@ impl Parser<'_> {
                 _ => {}
             }
             seg.push((op, stage));
+            if stages > MAX_CHAIN_STAGES {
+                return None;
+            }
             if !redirs.is_empty() {
+                redirected += 1;
+                if redirected > MAX_CHAIN_REDIRECTED {
+                    return None;
+                }
                 let body = shape(std::mem::take(&mut seg));
                 seg.push((None, Stmt::Redir(Box::new(body), redirs)));
             }

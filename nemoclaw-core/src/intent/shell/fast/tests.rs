@@ -182,6 +182,25 @@ fn inputs_outside_the_subset_are_left_to_tree_sitter() {
     }
     // beyond the size cap, even simple text goes to tree-sitter
     assert!(!accepts(&"ls ".repeat(2000)));
+    // long chains nest deep in tree-sitter-bash's tree
+    assert!(accepts(&["ls"; 32].join(" && ")));
+    assert!(!accepts(&["ls"; 33].join(" && ")));
+    assert!(accepts(&["ls > f"; 8].join(" | ")));
+    assert!(!accepts(&["ls > f"; 9].join(" | ")));
+}
+
+#[test]
+fn long_and_deep_text_is_bounded_and_agrees() {
+    for src in [
+        vec!["ls"; 1000].join(" && "),
+        vec!["cat x > f"; 500].join(" | "),
+        vec!["a"; 2000].join(";"),
+        vec!["if a; then b > f; fi"; 150].join("; "),
+        vec!["[ -f x ] || rm y"; 200].join("; "),
+    ] {
+        let (fast, ts) = both(&src);
+        assert_eq!(fast, ts, "{}", &src[..40]);
+    }
 }
 
 // ------------------------------------------------------------------ proptest
