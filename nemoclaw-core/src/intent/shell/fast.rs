@@ -598,7 +598,13 @@ impl Parser<'_> {
                 }
             }
             if let Some(t) = bare_text(self.src, w) {
-                if RESERVED.contains(&t) || t == "[" || (t == "]" && !test) {
+                if t == "[" || (t == "]" && !test) {
+                    return None;
+                }
+            }
+            // a keyword, also when quotes follow it (`else'cmd'`)
+            if let Some(Seg::Bare(a, b)) = w.segs.first() {
+                if self.src.get(*a..*b).is_some_and(|t| RESERVED.contains(&t)) {
                     return None;
                 }
             }
@@ -661,7 +667,7 @@ fn valid_test(src: &str, ws: &[&RawWord]) -> bool {
     }
     let operand = |w: &RawWord| {
         let t = src.get(w.start..w.end).unwrap_or("");
-        !t.is_empty() && !t.starts_with('-') && !t.contains(['[', ']'])
+        !t.is_empty() && !t.starts_with('-') && !t.contains(['[', ']', '=', '*'])
     };
     match inner {
         [w] => operand(w),
