@@ -525,7 +525,7 @@ impl Parser<'_> {
                 if redirected > MAX_CHAIN_REDIRECTED {
                     return None;
                 }
-                let body = shape(std::mem::take(&mut seg));
+                let body = shape(std::mem::take(&mut seg))?;
                 seg.push((None, Stmt::Redir(Box::new(body), redirs)));
             }
             op = match self.peek() {
@@ -541,7 +541,7 @@ impl Parser<'_> {
         if assigns_only && stages > 1 {
             return None;
         }
-        Some(shape(seg))
+        shape(seg)
     }
 
     /// One simple command or test, and its trailing redirections.
@@ -588,7 +588,7 @@ impl Parser<'_> {
                         Seg::Bare(a, b) => self.src.get(a..b).is_some_and(|t| {
                             !t.bytes().all(|c| {
                                 c.is_ascii_alphanumeric()
-                                    || matches!(c, b'_' | b'.' | b'/' | b'~' | b'+' | b'-')
+                                    || matches!(c, b'_' | b'.' | b'/' | b'~' | b'-')
                             })
                         }),
                         Seg::Quoted(..) => false,
@@ -681,13 +681,19 @@ fn valid_test(src: &str, ws: &[&RawWord]) -> bool {
 
 /// Stages and their operators by precedence: `|` binds tighter than `&&`
 /// and `||`, which bind left to right (the walker walks a flat list the same).
-fn shape(seg: Vec<(Option<Op>, Stmt)>) -> Stmt {
+/// `None` where tree-sitter-bash shapes it otherwise: `a | b | c && d` is
+/// `a | (b | c && d)` there, so a pipeline of three or more stages is only
+/// taken in a chain without `&&` and `||`.
+fn shape(seg: Vec<(Option<Op>, Stmt)>) -> Option<Stmt> {
     let mut groups: Vec<Vec<Stmt>> = Vec::new();
     for (op, st) in seg {
         match (op, groups.last_mut()) {
             (Some(Op::Pipe), Some(g)) => g.push(st),
             _ => groups.push(vec![st]),
         }
+    }
+    if groups.len() > 1 && groups.iter().any(|g| g.len() > 2) {
+        return None;
     }
     let mut items: Vec<Stmt> = groups
         .into_iter()
@@ -699,11 +705,11 @@ fn shape(seg: Vec<(Option<Op>, Stmt)>) -> Stmt {
             }
         })
         .collect();
-    if items.len() == 1 {
+    Some(if items.len() == 1 {
         items.pop().unwrap_or(Stmt::Test)
     } else {
         Stmt::List(items)
-    }
+    })
 }
 
 /// Parse `src` when it lies wholly inside the fast subset.

@@ -149,6 +149,8 @@ fn inputs_outside_the_subset_are_left_to_tree_sitter() {
         "time ls",
         "! ls",
         "echo done",
+        "a | b | c && d",
+        "a && b | c | d",
         "if a; then b; else'c' d; fi",
         "then'x'",
         "if a; then if b; then c; fi; fi",
@@ -210,16 +212,22 @@ fn long_and_deep_text_is_bounded_and_agrees() {
 
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => prop::sample::select(vec![
-            "git", "ls", "-la", "~", "~/x", "~/.ssh/id_rsa", "a=b", "--c=~/d", "*.rs", "a?b",
+        16 => prop::sample::select(vec![
+            "git", "ls", "-la", "~", "~/x", "~/.ssh/id_rsa", "a=b", "--c=~/d", "*.rs",
             "/etc/passwd", "http://1.2.3.4/x", "https://evil.example/i.sh", "sh", "bash",
             "curl", "wget", "-O", "-", "rm", "-rf", "/", "true", ":", "cat", "/dev/null",
             "echo", "-n", "printf", "base64", "-d", "tee", "1", "2", "0", "sudo", "env",
             "X=1", "LD_PRELOAD=/tmp/x.so", "chmod", "+x", "/tmp/x.sh", "./x.sh", "python3",
             "-c", "nc", "10.0.0.1", "4444", "ssh", "host", "cd", "/tmp", "..", "src/main.rs",
-            "-e", "/bin/sh", "cp", "mv", "a", "b", "x,y", "user@host:/p", "then", "fi", "[",
-            "]", "-f", "=", "==", "-eq", "if", "do", "eval", "xargs", "find", "-exec", "{}",
-            "\\;", "%", "^", "a+b", "k8s:x",
+            "-e", "/bin/sh", "cp", "mv", "a", "b", "x,y", "user@host:/p", "-f", "-eq", "eval",
+            "xargs", "find", "-exec", "a+b", "k8s:x", "a:b", "u@h", "+x", "~x", "~+", "a~",
+            ":x", "--", "x=", "a,b", ".", "./", "~/a=b", "A=~", "_", "@", ",", "+", "-1",
+        ])
+        .prop_map(str::to_string),
+        // words the fast front end refuses or treats with care
+        4 => prop::sample::select(vec![
+            "then", "fi", "[", "]", "=", "==", "if", "do", "{}", "\\;", "%", "^", "=x", "2",
+            "12", "-", "a?b",
         ])
         .prop_map(str::to_string),
         1 => prop::sample::select(vec![
@@ -260,11 +268,55 @@ fn command() -> impl Strategy<Value = String> {
             prop::sample::select(vec!["A=1", "B=~/x", "C+=y", "D=", "E='a b'"]),
             0..2,
         ),
+        prop::option::weighted(
+            0.8,
+            prop::sample::select(vec![
+                "git",
+                "ls",
+                "sh",
+                "bash",
+                "curl",
+                "wget",
+                "rm",
+                "cat",
+                "echo",
+                "printf",
+                "tee",
+                "sudo",
+                "env",
+                "chmod",
+                "python3",
+                "nc",
+                "ssh",
+                "cd",
+                "cp",
+                "mv",
+                "find",
+                "xargs",
+                "eval",
+                "base64",
+                "./x.sh",
+                "/tmp/x.sh",
+                "true",
+                ":",
+                "'ls'",
+                "\"sh\"",
+                "cargo",
+                "docker",
+                "kubectl",
+                "ln",
+                "dd",
+                "crontab",
+                "nohup",
+                "timeout",
+            ]),
+        ),
         prop::collection::vec(word(), 1..5),
         prop::collection::vec(redirect(), 0..3),
     )
-        .prop_map(|(a, w, r)| {
+        .prop_map(|(a, name, w, r)| {
             let mut parts: Vec<String> = a.into_iter().map(str::to_string).collect();
+            parts.extend(name.map(str::to_string));
             parts.extend(w);
             parts.extend(r);
             parts.join(" ")
@@ -319,18 +371,22 @@ fn script() -> impl Strategy<Value = String> {
 fn near_miss() -> impl Strategy<Value = String> {
     (
         script(),
-        prop::option::of((
-            any::<prop::sample::Index>(),
-            prop::sample::select(vec![
-                "$", "`", "\\", "#", "!", "(", ")", "{", "}", "[", "]", "&", "<", ">", "%", "^",
-                "\n", "\u{e9}", "*", "=", "'", "\"", "|", ";", " ", "~", "\t", "2", "-", "$(",
-                "<<", "\u{1}",
-            ]),
-        )),
+        prop::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                prop::sample::select(vec![
+                    "$", "`", "\\", "#", "!", "(", ")", "{", "}", "[", "]", "&", "<", ">", "%",
+                    "^", "\n", "\u{e9}", "*", "=", "'", "\"", "|", ";", " ", "~", "\t", "2", "-",
+                    "$(", "<<", "\u{1}", ":", "@", ",", "+", "0", "1", "-", ".", "/", "_", "a",
+                    "if ", "then ", " fi", "else ",
+                ]),
+            ),
+            0..4,
+        ),
         prop::option::of(any::<prop::sample::Index>()),
     )
         .prop_map(|(mut s, ins, del)| {
-            if let Some((at, t)) = ins {
+            for (at, t) in ins {
                 let i = at.index(s.len() + 1);
                 if s.is_char_boundary(i) {
                     s.insert_str(i, t);
