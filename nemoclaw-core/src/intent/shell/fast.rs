@@ -667,7 +667,17 @@ fn valid_test(src: &str, ws: &[&RawWord]) -> bool {
     }
     let operand = |w: &RawWord| {
         let t = src.get(w.start..w.end).unwrap_or("");
-        !t.is_empty() && !t.starts_with('-') && !t.contains(['[', ']', '=', '*'])
+        !t.is_empty()
+            && !t.starts_with('-')
+            && !t.contains(['[', ']', '=', '*'])
+            && w.segs.iter().all(|s| match *s {
+                Seg::Bare(a, b) => src.get(a..b).is_some_and(|t| {
+                    t.bytes().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'~' | b'-')
+                    })
+                }),
+                Seg::Quoted(..) => true,
+            })
     };
     match inner {
         [w] => operand(w),
