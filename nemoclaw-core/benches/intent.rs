@@ -6,6 +6,8 @@ use nemoclaw_core::intent::{self, ParseContext};
 
 const TYPICAL: &str = "cd /home/dev/project && git fetch origin main && git rebase origin/main && cargo build --release 2>&1 | tee build.log; if [ -f target/release/app ]; then ./target/release/app --config ~/.config/app.toml > out.txt; fi";
 
+const SHORT: &str = "git commit -m 'fix parser' && cargo test -p core";
+
 const SCRIPT_UNIT: &str = r#"#!/bin/bash
 set -euo pipefail
 BUILD_DIR=build/out
@@ -48,6 +50,16 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("intent/typical_200B", |b| {
         b.iter(|| intent::parse_shell(black_box(TYPICAL), &ctx))
+    });
+    // the same command through the tree-sitter front end (fast one off)
+    c.bench_function("intent/typical_200B_tree_sitter_front_end", |b| {
+        b.iter(|| intent::parse_shell_tree_sitter_only(black_box(TYPICAL), &ctx))
+    });
+    c.bench_function("intent/short_48B", |b| {
+        b.iter(|| intent::parse_shell(black_box(SHORT), &ctx))
+    });
+    c.bench_function("intent/short_48B_tree_sitter_front_end", |b| {
+        b.iter(|| intent::parse_shell_tree_sitter_only(black_box(SHORT), &ctx))
     });
     // the fuzz-found input that made unpatched tree-sitter run for minutes:
     // now cancelled within the work budget and flagged overflow

@@ -118,6 +118,13 @@ pub fn parse_shell(src: &str, ctx: &ParseContext) -> Intent {
     parse(&Request::Shell(src.to_string()), ctx)
 }
 
+/// [`parse_shell`] with the fast front end switched off, so every input
+/// goes through tree-sitter: for differential tests, fuzzing and benches.
+#[doc(hidden)]
+pub fn parse_shell_tree_sitter_only(src: &str, ctx: &ParseContext) -> Intent {
+    request::parse_with(&Request::Shell(src.to_string()), ctx, true)
+}
+
 /// How many program names the compiled-in knowledge base describes.
 pub fn known_programs() -> usize {
     kb::table().len()

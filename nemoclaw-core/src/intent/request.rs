@@ -172,7 +172,13 @@ fn request_len(req: &Request) -> usize {
 }
 
 pub(crate) fn parse(req: &Request, ctx: &ParseContext) -> Intent {
+    parse_with(req, ctx, false)
+}
+
+/// [`parse`], optionally with the tree-sitter front end only.
+pub(crate) fn parse_with(req: &Request, ctx: &ParseContext, tree_sitter_only: bool) -> Intent {
     let mut w = Walker::new(ctx);
+    w.tree_sitter_only = tree_sitter_only;
     // one work budget for the whole request, proportional to its own size
     w.grant(request_len(req).min(ctx.max_input_bytes));
     let f = Frame::default();

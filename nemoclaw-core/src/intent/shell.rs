@@ -1,6 +1,10 @@
 //! Shell text to actions: a tree-sitter-bash syntax tree is walked, words are
 //! evaluated with constant propagation, and every command is interpreted
 //! through the knowledge base (`kb`), recursing into nested shell text.
+//!
+//! Simple commands of constant words (the common case) are first offered to
+//! a hand-written front end (`fast`), which takes the whole text or nothing;
+//! both front ends hand each command to the same [`Walker::simple_command`].
 
 use super::action::{Action, ActionAttrs, Resource, Span, Verb};
 use super::decode;
@@ -14,6 +18,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tree_sitter::Node;
+
+mod fast;
 
 /// Longest value kept for a shell variable; longer values are unresolved
 /// (stops `a=$a$a` doubling from growing memory without bound).
@@ -118,6 +124,46 @@ impl Word {
     }
 }
 
+/// A word as a front end hands it to the command logic: a syntax-tree node,
+/// evaluated when the logic reaches it (so substitutions inside run in the
+/// walker's order), or a literal the fast front end has already evaluated.
+pub(crate) enum WordSrc<'t> {
+    Node(Node<'t>),
+    Lit(Word),
+}
+
+/// A variable assignment (`NAME=value`, `NAME+=value`).
+pub(crate) struct Assign<'t> {
+    pub name: String,
+    pub value: Option<WordSrc<'t>>,
+    pub append: bool,
+    pub span: Span,
+}
+
+/// A file redirection (`> f`, `2>>f`, `< f`, `&> f`, `2>&1`).
+pub(crate) struct FileRedirect<'t> {
+    /// The operator tokens (`>`, `>>`, `>&`, `&>`, `<`, ...), without the descriptor.
+    pub op: String,
+    pub dest: Option<WordSrc<'t>>,
+    pub span: Span,
+}
+
+/// A redirection written inside a command.
+pub(crate) enum CmdRedirect<'t> {
+    File(FileRedirect<'t>),
+    /// `<<< word` (only the tree-sitter front end produces these).
+    HereString(Node<'t>),
+}
+
+/// One simple command, as both front ends hand it to [`Walker::simple_command`]:
+/// its words already evaluated, its assignments and redirections still to do.
+pub(crate) struct SimpleCommand<'t> {
+    pub words: Vec<Word>,
+    pub assigns: Vec<Assign<'t>>,
+    pub redirects: Vec<CmdRedirect<'t>>,
+    pub span: Span,
+}
+
 /// Inherited context of nested shell text.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Frame {
@@ -166,6 +212,8 @@ pub(crate) struct Walker<'c> {
     written: Vec<(String, String, bool)>,
     /// The path of the last output redirection handled.
     last_output_path: Option<String>,
+    /// Skip the fast front end (differential tests and benches).
+    pub tree_sitter_only: bool,
 }
 
 fn span_of(n: Node, f: &Frame) -> Span {
@@ -180,6 +228,34 @@ fn span_of(n: Node, f: &Frame) -> Span {
 
 fn text<'s>(n: Node, src: &'s str) -> &'s str {
     src.get(n.start_byte()..n.end_byte()).unwrap_or("")
+}
+
+fn assign_of<'t>(n: Node<'t>, src: &str, f: &Frame) -> Option<Assign<'t>> {
+    let name = text(n.child_by_field_name("name")?, src).to_string();
+    let append = text(n, src)
+        .get(name.len()..)
+        .is_some_and(|s| s.starts_with("+="));
+    Some(Assign {
+        name,
+        value: n.child_by_field_name("value").map(WordSrc::Node),
+        append,
+        span: span_of(n, f),
+    })
+}
+
+fn file_redirect_of<'t>(n: Node<'t>, src: &str, f: &Frame) -> FileRedirect<'t> {
+    let mut op = String::new();
+    let mut c = n.walk();
+    for ch in n.children(&mut c) {
+        if !ch.is_named() {
+            op.push_str(text(ch, src));
+        }
+    }
+    FileRedirect {
+        op,
+        dest: n.child_by_field_name("destination").map(WordSrc::Node),
+        span: span_of(n, f),
+    }
 }
 
 impl<'c> Walker<'c> {
@@ -203,6 +279,7 @@ impl<'c> Walker<'c> {
             via_link: false,
             written: Vec::new(),
             last_output_path: None,
+            tree_sitter_only: false,
         }
     }
 
@@ -411,6 +488,11 @@ impl<'c> Walker<'c> {
             self.overflow = true;
             return;
         }
+        // the common simple subset has a hand-written front end; everything
+        // else (and everything it is unsure of) is parsed by tree-sitter
+        if !self.tree_sitter_only && self.fast_shell(src, f) {
+            return;
+        }
         // tree-sitter-bash's external scanner crashes on some code points
         // beyond the Basic Multilingual Plane (e.g. `{` followed by
         // U+B69C0): those are replaced by ASCII of the same byte length
@@ -458,11 +540,17 @@ impl<'c> Walker<'c> {
             "redirected_statement" => {
                 self.redirected(n, src, f, Stream::None, sd);
             }
-            "variable_assignment" => self.assignment(n, src, f, sd, true),
+            "variable_assignment" => {
+                if let Some(a) = assign_of(n, src, f) {
+                    self.assignment(&a, src, f, sd, true);
+                }
+            }
             "variable_assignments" => {
                 let mut c = n.walk();
                 for ch in n.named_children(&mut c) {
-                    self.assignment(ch, src, f, sd + 1, true);
+                    if let Some(a) = assign_of(ch, src, f) {
+                        self.assignment(&a, src, f, sd + 1, true);
+                    }
                 }
             }
             "declaration_command" => self.declaration(n, src, f, sd),
@@ -539,8 +627,9 @@ impl<'c> Walker<'c> {
                 self.children(n, src, f, sd);
             }
             "file_redirect" => {
-                let _ = self.file_redirect(n, src, f, sd, true);
-                let _ = self.file_redirect(n, src, f, sd, false);
+                let r = file_redirect_of(n, src, f);
+                let _ = self.redirect(&r, src, f, sd, true);
+                let _ = self.redirect(&r, src, f, sd, false);
             }
             "heredoc_body" | "comment" | "heredoc_start" | "heredoc_end" | "heredoc_content" => {}
             "ERROR" => {
@@ -566,18 +655,15 @@ impl<'c> Walker<'c> {
 
     // ------------------------------------------------------------------ assignments
 
-    fn assignment(&mut self, n: Node, src: &str, f: &Frame, sd: usize, persist: bool) {
-        let Some(name_node) = n.child_by_field_name("name") else {
-            return;
-        };
-        let name = text(name_node, src).to_string();
-        let value = match n.child_by_field_name("value") {
-            Some(v) => self.word(v, src, f, sd + 1),
+    /// A variable assignment (shared by both front ends); `persist` is false
+    /// for a prefix assignment, which applies to its command only.
+    fn assignment(&mut self, a: &Assign, src: &str, f: &Frame, sd: usize, persist: bool) {
+        let name = a.name.clone();
+        let value = match &a.value {
+            Some(v) => self.eval(v, src, f, sd + 1),
             None => Word::lit(""),
         };
-        let append = text(n, src)
-            .get(name.len()..)
-            .is_some_and(|s| s.starts_with("+="));
+        let append = a.append;
         if persist {
             let new = if value.resolved && value.text.len() <= MAX_VAR_LEN {
                 if append {
@@ -612,7 +698,7 @@ impl<'c> Walker<'c> {
             };
             self.push(
                 f,
-                span_of(n, f),
+                a.span,
                 v,
                 Resource::EnvVar { name: name.clone() },
                 attrs,
@@ -626,7 +712,11 @@ impl<'c> Walker<'c> {
         let kids: Vec<Node> = n.named_children(&mut c).collect();
         for ch in kids {
             match ch.kind() {
-                "variable_assignment" => self.assignment(ch, src, f, sd + 1, true),
+                "variable_assignment" => {
+                    if let Some(a) = assign_of(ch, src, f) {
+                        self.assignment(&a, src, f, sd + 1, true);
+                    }
+                }
                 "variable_name" => {
                     let name = text(ch, src).to_string();
                     self.vars.entry(name).or_insert(None);
@@ -656,6 +746,27 @@ impl<'c> Walker<'c> {
             w.resolved = false;
         }
         w
+    }
+
+    /// Evaluate a word from either front end.
+    pub(crate) fn eval(&mut self, w: &WordSrc, src: &str, f: &Frame, sd: usize) -> Word {
+        match w {
+            WordSrc::Node(n) => self.word(*n, src, f, sd),
+            WordSrc::Lit(lit) => self.lit_word(lit, sd),
+        }
+    }
+
+    /// A word the fast front end evaluated, spending one visit as a
+    /// syntax-tree word would.
+    fn lit_word(&mut self, lit: &Word, sd: usize) -> Word {
+        if sd > MAX_SYNTAX_DEPTH || !self.spend() {
+            self.overflow = true;
+            return Word {
+                resolved: false,
+                ..Word::lit("")
+            };
+        }
+        lit.clone()
     }
 
     fn word_into(&mut self, n: Node, src: &str, f: &Frame, sd: usize, w: &mut Word, quoted: bool) {
@@ -1035,7 +1146,8 @@ impl<'c> Walker<'c> {
                     }
                 }
                 "file_redirect" => {
-                    if let Some(s) = self.file_redirect(*k, src, f, sd, true) {
+                    let r = file_redirect_of(*k, src, f);
+                    if let Some(s) = self.redirect(&r, src, f, sd, true) {
                         input = s;
                     }
                 }
@@ -1052,18 +1164,9 @@ impl<'c> Walker<'c> {
             Some(b) => b.kind() == "command" && null_output(text(b, src).split_whitespace()),
         };
         for k in &kids {
-            let before = self.actions.len();
-            if k.kind() == "file_redirect"
-                && Some(*k) != body
-                && self.file_redirect(*k, src, f, sd, false).is_some()
-            {
-                if empties {
-                    self.mark_truncation(before, *k, src);
-                }
-                out = Stream::None;
-                if let Some(p) = self.last_output_path.take() {
-                    self.record_written(&p, &produced);
-                }
+            if k.kind() == "file_redirect" && Some(*k) != body {
+                let r = file_redirect_of(*k, src, f);
+                self.output_redirect(&r, src, f, sd, empties, &produced, &mut out);
             }
         }
         // `cat <<EOF | sh`: tree-sitter keeps the rest of the pipeline or
@@ -1112,36 +1215,31 @@ impl<'c> Walker<'c> {
         out
     }
 
-    /// Handle a `file_redirect`; `input` selects input redirections (`<`)
-    /// when true and output ones otherwise. Returns `Some` when handled.
-    fn file_redirect(
+    /// Handle a file redirection (shared by both front ends); `input`
+    /// selects input redirections (`<`) when true and output ones otherwise.
+    /// Returns `Some` when handled.
+    pub(crate) fn redirect(
         &mut self,
-        n: Node,
+        r: &FileRedirect,
         src: &str,
         f: &Frame,
         sd: usize,
         input: bool,
     ) -> Option<Stream> {
-        let mut op = String::new();
-        let mut c = n.walk();
-        for ch in n.children(&mut c) {
-            if !ch.is_named() {
-                op.push_str(text(ch, src));
-            }
-        }
+        let op = r.op.as_str();
         let is_input = op.starts_with('<') && op != "<>";
         if is_input != input {
             return None;
         }
-        let dest = n.child_by_field_name("destination")?;
-        let w = self.word(dest, src, f, sd + 1);
+        let dest = r.dest.as_ref()?;
+        let w = self.eval(dest, src, f, sd + 1);
         if op.contains('&')
             && !op.starts_with('&')
             && w.text.chars().all(|c| c.is_ascii_digit() || c == '-')
         {
             return None; // 2>&1, >&2, <&0
         }
-        let span = span_of(n, f);
+        let span = r.span;
         let mut attrs = ActionAttrs::default();
         if !w.resolved {
             attrs.unresolved = true;
@@ -1204,14 +1302,15 @@ impl<'c> Walker<'c> {
 
     fn command(&mut self, n: Node, src: &str, f: &Frame, stdin: Stream, sd: usize) -> Stream {
         let mut words: Vec<Word> = Vec::new();
-        let mut assigns: Vec<Node> = Vec::new();
-        let mut redirects: Vec<Node> = Vec::new();
+        let mut assigns: Vec<Assign> = Vec::new();
+        let mut redirects: Vec<CmdRedirect> = Vec::new();
         let mut c = n.walk();
         let kids: Vec<Node> = n.named_children(&mut c).collect();
         for k in kids {
             match k.kind() {
-                "variable_assignment" => assigns.push(k),
-                "file_redirect" | "herestring_redirect" => redirects.push(k),
+                "variable_assignment" => assigns.extend(assign_of(k, src, f)),
+                "file_redirect" => redirects.push(CmdRedirect::File(file_redirect_of(k, src, f))),
+                "herestring_redirect" => redirects.push(CmdRedirect::HereString(k)),
                 "comment" => {}
                 "subshell" => self.node(k, src, f, sd + 1),
                 _ => {
@@ -1241,7 +1340,32 @@ impl<'c> Walker<'c> {
                 }
             }
         }
-        let span = span_of(n, f);
+        let cmd = SimpleCommand {
+            words,
+            assigns,
+            redirects,
+            span: span_of(n, f),
+        };
+        self.simple_command(cmd, src, f, stdin, sd)
+    }
+
+    /// The command logic of one simple command, shared by both front ends:
+    /// input redirections, assignments, the program and its arguments
+    /// (`argv`), output redirections. Returns what it writes to stdout.
+    pub(crate) fn simple_command(
+        &mut self,
+        cmd: SimpleCommand,
+        src: &str,
+        f: &Frame,
+        stdin: Stream,
+        sd: usize,
+    ) -> Stream {
+        let SimpleCommand {
+            words,
+            assigns,
+            redirects,
+            span,
+        } = cmd;
         let obf_frame;
         let f = if words.first().is_some_and(|w| w.obfuscated) && !f.obfuscated {
             obf_frame = Frame {
@@ -1254,58 +1378,58 @@ impl<'c> Walker<'c> {
         };
         let mut input = stdin;
         for r in &redirects {
-            if r.kind() == "file_redirect" {
-                if let Some(s) = self.file_redirect(*r, src, f, sd, true) {
-                    input = s;
-                }
-            } else if r.kind() == "herestring_redirect" {
-                let mut hc = r.walk();
-                let hk: Vec<Node> = r.named_children(&mut hc).collect();
-                let mut t = String::new();
-                let mut ok = true;
-                let mut obf = false;
-                for h in hk {
-                    let w = self.word(h, src, f, sd + 1);
-                    ok &= w.resolved;
-                    obf |= w.obfuscated;
-                    t.push_str(&w.text);
-                }
-                input = if ok {
-                    Stream::Text {
-                        text: t + "\n",
-                        obfuscated: obf,
+            match r {
+                CmdRedirect::File(r) => {
+                    if let Some(s) = self.redirect(r, src, f, sd, true) {
+                        input = s;
                     }
-                } else {
-                    Stream::Unknown
-                };
+                }
+                CmdRedirect::HereString(r) => {
+                    let mut hc = r.walk();
+                    let hk: Vec<Node> = r.named_children(&mut hc).collect();
+                    let mut t = String::new();
+                    let mut ok = true;
+                    let mut obf = false;
+                    for h in hk {
+                        let w = self.word(h, src, f, sd + 1);
+                        ok &= w.resolved;
+                        obf |= w.obfuscated;
+                        t.push_str(&w.text);
+                    }
+                    input = if ok {
+                        Stream::Text {
+                            text: t + "\n",
+                            obfuscated: obf,
+                        }
+                    } else {
+                        Stream::Unknown
+                    };
+                }
             }
         }
         let out;
         if words.is_empty() {
-            for a in assigns {
+            for a in &assigns {
                 self.assignment(a, src, f, sd + 1, true);
             }
             out = Stream::None;
         } else {
             let mut env_f = f.clone();
-            for a in assigns {
+            for a in &assigns {
                 // prefix assignments apply to this command only
                 self.assignment(a, src, &env_f, sd + 1, false);
-                if let Some(name) = a.child_by_field_name("name") {
-                    let nm = text(name, src);
-                    if nm == "LD_PRELOAD" || nm == "DYLD_INSERT_LIBRARIES" {
-                        if let Some(v) = a.child_by_field_name("value") {
-                            let w = self.word(v, src, f, sd + 1);
-                            let res = self.path_res(&w.text);
-                            self.push(
-                                f,
-                                span,
-                                Verb::Exec,
-                                res,
-                                ActionAttrs::default(),
-                                &["T1574.006".to_string()],
-                            );
-                        }
+                if a.name == "LD_PRELOAD" || a.name == "DYLD_INSERT_LIBRARIES" {
+                    if let Some(v) = &a.value {
+                        let w = self.eval(v, src, f, sd + 1);
+                        let res = self.path_res(&w.text);
+                        self.push(
+                            f,
+                            span,
+                            Verb::Exec,
+                            res,
+                            ActionAttrs::default(),
+                            &["T1574.006".to_string()],
+                        );
                     }
                 }
             }
@@ -1316,28 +1440,43 @@ impl<'c> Walker<'c> {
         let produced = out.clone();
         let empties = null_output(words.iter().map(|w| w.text.as_str()));
         for r in &redirects {
-            let before = self.actions.len();
-            if r.kind() == "file_redirect" && self.file_redirect(*r, src, f, sd, false).is_some() {
-                if empties {
-                    self.mark_truncation(before, *r, src);
-                }
-                out = Stream::None;
-                if let Some(p) = self.last_output_path.take() {
-                    self.record_written(&p, &produced);
-                }
+            if let CmdRedirect::File(r) = r {
+                self.output_redirect(r, src, f, sd, empties, &produced, &mut out);
             }
         }
         out
     }
 
+    /// An output redirection after its command ran (shared by both front
+    /// ends): the write, truncation when the command writes nothing, and
+    /// what was written (to recognize running it later).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn output_redirect(
+        &mut self,
+        r: &FileRedirect,
+        src: &str,
+        f: &Frame,
+        sd: usize,
+        empties: bool,
+        produced: &Stream,
+        out: &mut Stream,
+    ) {
+        let before = self.actions.len();
+        if self.redirect(r, src, f, sd, false).is_some() {
+            if empties {
+                self.mark_truncation(before, r.op.contains(">>"));
+            }
+            *out = Stream::None;
+            if let Some(p) = self.last_output_path.take() {
+                self.record_written(&p, produced);
+            }
+        }
+    }
+
     /// Marks the file actions a `>` redirection pushed from index `from` as
     /// truncating: the command writes nothing, so the file is emptied
     /// (`>>` appends nothing and changes nothing).
-    fn mark_truncation(&mut self, from: usize, n: Node, src: &str) {
-        let mut c = n.walk();
-        let appends = n
-            .children(&mut c)
-            .any(|ch| !ch.is_named() && text(ch, src).contains(">>"));
+    fn mark_truncation(&mut self, from: usize, appends: bool) {
         if appends {
             return;
         }
