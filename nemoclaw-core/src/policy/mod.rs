@@ -31,6 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod classes;
 mod decision;
 mod engine;
 mod entities;
@@ -39,6 +40,7 @@ mod pack;
 pub mod scope;
 pub mod testing;
 
+pub use classes::{cedar_like_literal, ClassSource, ClassTable, CLASSES_FILE};
 pub use decision::{describe_resource, ActionVerdict, Decision, Verdict};
 pub use engine::{cedar_action, CedarInput, PolicyEngine, CEDAR_ACTIONS};
 pub use entities::{
