@@ -3,8 +3,9 @@
 //!
 //! A [`PolicyEngine`] is compiled once from a pack ([`PackSource`]): the
 //! schema and every policy are parsed and validated (errors name file and
-//! line), annotations are checked, and the policies are split by Cedar
-//! action. [`PolicyEngine::decide`] then judges each action of an
+//! line), annotations are checked, the pack's name classes
+//! ([`ClassTable`], `classes.toml`) are compiled, and the policies are split
+//! into slices per Cedar action and resource type. [`PolicyEngine::decide`] then judges each action of an
 //! [`Intent`](crate::intent::Intent) for an [`Agent`] (compiled from its
 //! identity) and aggregates deny > escalate > allow into a [`Verdict`].
 //!
