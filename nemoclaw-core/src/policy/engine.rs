@@ -20,8 +20,10 @@
 //! in` constraint or none puts the policy in every type's slice). Cedar
 //! conjoins the scope with the condition, so a policy left out of a slice
 //! could neither be satisfied nor fail for that request: a check on the
-//! slice gives exactly the response of the whole set. A test compares both
-//! over the intent corpus for every builtin pack.
+//! slice gives exactly the response of the whole set. Within a slice, a
+//! policy guarded by a context flag (its first clause is `when { context.F
+//! && ... }`) is left out when F is false, for the same reason. A test
+//! compares both over the intent corpus for every builtin pack.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -109,6 +111,129 @@ pub struct CedarInput {
     entities: Entities,
     slot: usize,
     ty: usize,
+    flags: [bool; FLAGS.len()],
+}
+
+/// The boolean context attributes, in the order of [`context_flags`].
+const FLAGS: [&str; 10] = [
+    "recursive",
+    "force",
+    "remote",
+    "via_sudo",
+    "obfuscated",
+    "unresolved",
+    "pipe_to_shell",
+    "truncate",
+    "exposed",
+    "overflow",
+];
+
+/// The values of [`FLAGS`] for an action.
+fn context_flags(action: &Action, overflow: bool) -> [bool; FLAGS.len()] {
+    let a = &action.attrs;
+    [
+        a.recursive,
+        a.force,
+        a.remote.is_some(),
+        a.via_sudo,
+        a.obfuscated,
+        a.unresolved,
+        a.pipe_to_shell,
+        a.truncate,
+        a.exposed,
+        overflow,
+    ]
+}
+
+/// The context flag a policy needs: the index in [`FLAGS`] of `F` when the
+/// policy's first clause is a `when` whose leftmost conjunct is
+/// `context.F`. Cedar evaluates the scope, then the clauses in order, and
+/// `&&` from the left, stopping at the first `false`: with `F` false such a
+/// policy is false without evaluating anything that could fail, so it can
+/// be left out of the set.
+fn flag_guard(policy: &Policy) -> Option<usize> {
+    let json = policy.to_json().ok()?;
+    let first = json.get("conditions")?.as_array()?.first()?;
+    if first.get("kind")?.as_str()? != "when" {
+        return None;
+    }
+    let mut e = first.get("body")?;
+    while let Some(and) = e.get("&&") {
+        e = and.get("left")?;
+    }
+    let dot = e.get(".")?;
+    if dot.get("left")?.get("Var")?.as_str()? != "context" {
+        return None;
+    }
+    let attr = dot.get("attr")?.as_str()?;
+    FLAGS.iter().position(|f| *f == attr)
+}
+
+/// The most flags one slice tells apart (2^n policy sets, built on first use).
+const MAX_GUARDS: usize = 5;
+
+/// The policies of one (action, resource type), and the policy sets Cedar
+/// evaluates for each combination of the context flags that guard some of
+/// them (a guarded policy is in the set only when its flag is true).
+#[derive(Debug)]
+struct Slice {
+    entries: Vec<(Policy, Option<usize>)>,
+    /// The guard flags this slice tells apart (indices in [`FLAGS`]).
+    guards: Vec<usize>,
+    /// One set per combination of `guards` (bit i = `guards[i]` is true).
+    sets: Vec<std::sync::OnceLock<PolicySet>>,
+}
+
+impl Slice {
+    fn new(entries: Vec<(Policy, Option<usize>)>) -> Self {
+        let mut guards: Vec<usize> = Vec::new();
+        for g in entries.iter().filter_map(|(_, g)| *g) {
+            if !guards.contains(&g) && guards.len() < MAX_GUARDS {
+                guards.push(g);
+            }
+        }
+        // A guard this slice does not tell apart makes its policy unguarded.
+        let entries = entries
+            .into_iter()
+            .map(|(p, g)| (p, g.filter(|g| guards.contains(g))))
+            .collect();
+        let sets = (0..1usize << guards.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        Self {
+            entries,
+            guards,
+            sets,
+        }
+    }
+
+    fn set(&self, flags: &[bool; FLAGS.len()]) -> Result<&PolicySet, String> {
+        let mask = self
+            .guards
+            .iter()
+            .enumerate()
+            .filter(|(_, &f)| flags.get(f).copied().unwrap_or(true))
+            .fold(0usize, |m, (i, _)| m | (1 << i));
+        let cell = self.sets.get(mask).ok_or("missing policy set")?;
+        if let Some(set) = cell.get() {
+            return Ok(set);
+        }
+        let mut set = PolicySet::new();
+        for (policy, guard) in &self.entries {
+            let on = guard.is_none_or(|g| {
+                self.guards
+                    .iter()
+                    .position(|x| *x == g)
+                    .is_some_and(|i| mask & (1 << i) != 0)
+            });
+            if on {
+                set.add(policy.clone()).map_err(|e| e.to_string())?;
+            }
+        }
+        // Another thread may have built the same set meanwhile: either is right.
+        let _ = cell.set(set);
+        cell.get().ok_or_else(|| "policy set not built".to_owned())
+    }
 }
 
 /// Which policies an action is evaluated against.
@@ -153,7 +278,7 @@ pub struct PolicyEngine {
     /// The whole set (reference for tests, see [`PolicyEngine::decide_unpartitioned`]).
     all: PolicySet,
     /// One slice per (action, resource type): `slices[action * RESOURCE_TYPES + type]`.
-    slices: Vec<PolicySet>,
+    slices: Vec<Slice>,
     action_uids: Vec<cedar_policy::EntityUid>,
     info: HashMap<PolicyId, PolicyInfo>,
     authorizer: Authorizer,
@@ -310,8 +435,8 @@ impl PolicyEngine {
             None => ClassTable::default(),
         };
         let types_n = RESOURCE_TYPES;
-        let mut slices: Vec<PolicySet> = (0..CEDAR_ACTIONS.len() * types_n)
-            .map(|_| PolicySet::new())
+        let mut entries: Vec<Vec<(Policy, Option<usize>)>> = (0..CEDAR_ACTIONS.len() * types_n)
+            .map(|_| Vec::new())
             .collect();
         for policy in all.policies() {
             let actions: Vec<usize> = match policy.action_constraint() {
@@ -344,21 +469,16 @@ impl PolicyEngine {
             } else {
                 policy.clone()
             };
+            let guard = flag_guard(policy);
             for a in &actions {
                 for t in &types {
-                    if let Some(set) = slices.get_mut(a * types_n + t) {
-                        set.add(filed.clone()).map_err(|e| {
-                            PolicyError::Invalid(vec![at(
-                                "",
-                                0,
-                                Some(policy.id().as_ref()),
-                                &e.to_string(),
-                            )])
-                        })?;
+                    if let Some(list) = entries.get_mut(a * types_n + t) {
+                        list.push((filed.clone(), guard));
                     }
                 }
             }
         }
+        let slices = entries.into_iter().map(Slice::new).collect();
         let action_uids = CEDAR_ACTIONS
             .iter()
             .map(|a| uid(&types().action, a))
@@ -500,6 +620,7 @@ impl PolicyEngine {
                 entities,
                 slot: s,
                 ty,
+                flags: context_flags(action, intent.overflow),
             });
         }
         Ok(out)
@@ -509,14 +630,14 @@ impl PolicyEngine {
     /// (the number of determining policies).
     #[doc(hidden)]
     pub fn cedar_evaluate(&self, input: &CedarInput) -> usize {
-        match self.slice(input.slot, input.ty) {
-            Some(set) => self
+        match self.slice(input.slot, input.ty, &input.flags) {
+            Ok(set) => self
                 .authorizer
                 .is_authorized(&input.request, set, &input.entities)
                 .diagnostics()
                 .reason()
                 .count(),
-            None => 0,
+            Err(_) => 0,
         }
     }
 
@@ -617,7 +738,7 @@ impl PolicyEngine {
         let (resource, ty) = self.resource_entity(agent, action, env, facts)?;
         let (request, entities) = self.prepare(agent, action, env, overflow, count, resource, s)?;
         let set = match sets {
-            Sets::Sliced => self.slice(s, ty).ok_or("missing policy slice")?,
+            Sets::Sliced => self.slice(s, ty, &context_flags(action, overflow))?,
             Sets::Whole => &self.all,
         };
         self.judge(
@@ -630,9 +751,18 @@ impl PolicyEngine {
         )
     }
 
-    /// The policies that can apply to an action on a resource type.
-    fn slice(&self, action: usize, ty: usize) -> Option<&PolicySet> {
-        self.slices.get(action * RESOURCE_TYPES + ty)
+    /// The policies that can apply to an action on a resource type with
+    /// these context flags.
+    fn slice(
+        &self,
+        action: usize,
+        ty: usize,
+        flags: &[bool; FLAGS.len()],
+    ) -> Result<&PolicySet, String> {
+        self.slices
+            .get(action * RESOURCE_TYPES + ty)
+            .ok_or("missing policy slice")?
+            .set(flags)
     }
 
     #[allow(clippy::too_many_arguments)] // internal; all inputs are needed
@@ -647,7 +777,7 @@ impl PolicyEngine {
         described: &str,
     ) -> Result<ActionVerdict, String> {
         let (request, entities) = self.prepare(agent, action, env, false, 1, resource, s)?;
-        let set = self.slice(s, ty).ok_or("missing policy slice")?;
+        let set = self.slice(s, ty, &context_flags(action, false))?;
         self.judge(&request, &entities, action, set, name, described)
     }
 
@@ -758,19 +888,11 @@ impl PolicyEngine {
                 techniques.push(str_expr(parent));
             }
         }
-        let flags = [
-            ("recursive", a.recursive),
-            ("force", a.force),
-            ("remote", a.remote.is_some()),
-            ("via_sudo", a.via_sudo),
-            ("obfuscated", a.obfuscated),
-            ("unresolved", a.unresolved),
-            ("pipe_to_shell", a.pipe_to_shell),
-            ("truncate", a.truncate),
-            ("exposed", a.exposed),
-            ("overflow", overflow),
-        ]
-        .map(|(name, on)| (name.to_owned(), RestrictedExpression::new_bool(on)));
+        let values = context_flags(action, overflow);
+        let flags = FLAGS
+            .iter()
+            .zip(values)
+            .map(|(name, on)| ((*name).to_owned(), RestrictedExpression::new_bool(on)));
         let context = Context::from_pairs(flags.into_iter().chain([
             (
                 "remote_host".to_owned(),
@@ -1047,4 +1169,85 @@ fn nth_policy_line(text: &str, n: usize) -> usize {
         })
         .nth(n)
         .map_or(0, |(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard_of(text: &str) -> Option<&'static str> {
+        let policy = Policy::from_str(text).unwrap();
+        flag_guard(&policy).map(|i| FLAGS[i])
+    }
+
+    #[test]
+    fn flag_guards_are_leftmost_conjuncts_of_the_first_when() {
+        let p = "permit (principal, action, resource)";
+        assert_eq!(
+            guard_of(&format!("{p} when {{ context.via_sudo }};")),
+            Some("via_sudo")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.remote && context.cwd == \"/\" }};"
+            )),
+            Some("remote")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.truncate && resource.x && context.exposed }};"
+            )),
+            Some("truncate")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.overflow }} unless {{ context.force }};"
+            )),
+            Some("overflow")
+        );
+        // Not guards: a disjunction, a negation, a later conjunct, an unless
+        // first, a non-flag attribute, no condition.
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.obfuscated || context.force }};"
+            )),
+            None
+        );
+        assert_eq!(guard_of(&format!("{p} when {{ !context.remote }};")), None);
+        assert_eq!(
+            guard_of(&format!("{p} when {{ resource.x && context.remote }};")),
+            None
+        );
+        assert_eq!(guard_of(&format!("{p} unless {{ context.remote }};")), None);
+        assert_eq!(guard_of(&format!("{p} when {{ context.cwd }};")), None);
+        assert_eq!(guard_of(&format!("{p};")), None);
+    }
+
+    #[test]
+    fn a_guarded_policy_is_evaluated_only_when_its_flag_is_set() {
+        let engine = PolicyEngine::load("coding-agent").unwrap();
+        let exec = slot("exec").unwrap() * RESOURCE_TYPES + type_slot(&types().program).unwrap();
+        let slice = &engine.slices[exec];
+        assert!(slice
+            .guards
+            .contains(&FLAGS.iter().position(|f| *f == "via_sudo").unwrap()));
+        let ids = |flags: [bool; FLAGS.len()]| -> Vec<String> {
+            let mut v: Vec<String> = slice
+                .set(&flags)
+                .unwrap()
+                .policies()
+                .map(|p| p.id().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let off = ids([false; FLAGS.len()]);
+        let mut on = [false; FLAGS.len()];
+        on[3] = true; // via_sudo
+        let sudo = ids(on);
+        assert!(!off.contains(&"coding.no-sudo".to_owned()));
+        assert!(sudo.contains(&"coding.no-sudo".to_owned()));
+        assert!(off.contains(&"coding.no-remote-tools".to_owned()));
+        assert_eq!(sudo.len(), off.len() + 1);
+    }
 }
