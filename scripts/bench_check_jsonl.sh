@@ -9,6 +9,7 @@
 #   POLICY=DIR scripts/bench_check_jsonl.sh   (a pack directory instead of the
 #                                              builtin coding-agent pack)
 #   NO_BUILD=1 ...                            (use the binary already built)
+#   BIN=PATH NO_BUILD=1 ...                   (another binary, e.g. a baseline copy)
 #
 # Uses $CARGO_TARGET_DIR (default ./target). Needs python3 and taskset.
 set -euo pipefail
@@ -20,7 +21,7 @@ target="${CARGO_TARGET_DIR:-target}"
 if [ -z "${NO_BUILD:-}" ]; then
     cargo build --release -p nemoclaw-cli --no-default-features >&2
 fi
-bin="$target/release/nemoclaw"
+bin="${BIN:-$target/release/nemoclaw}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -232,20 +232,32 @@ fn request_of(value: &serde_json::Value) -> Result<(Request, String), String> {
     Err("a line needs `command` (shell text) or `tool` (with `args`)".to_owned())
 }
 
-fn output(id: &serde_json::Value, verdict: &Verdict, latency_us: f64) -> serde_json::Value {
-    let mut out = serde_json::json!({
-        "id": id,
-        "decision": verdict.decision,
-        "actions": verdict.actions,
-        "reasons": verdict.reasons(),
-        "policy_ids": verdict.policy_ids(),
-        "policy_set": verdict.policy_set,
-        "latency_us": (latency_us * 10.0).round() / 10.0,
-    });
-    if let (Some(t), Some(obj)) = (&verdict.ticket, out.as_object_mut()) {
-        obj.insert("ticket".to_owned(), t.clone().into());
+/// The output object of one checked request (fields in this order).
+/// Serialized straight from the verdict, without an intermediate JSON tree.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    id: &'a serde_json::Value,
+    decision: Decision,
+    actions: &'a [nemoclaw_core::policy::ActionVerdict],
+    reasons: Vec<&'a str>,
+    policy_ids: Vec<&'a str>,
+    policy_set: &'a str,
+    latency_us: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<&'a str>,
+}
+
+fn output<'a>(id: &'a serde_json::Value, verdict: &'a Verdict, latency_us: f64) -> Output<'a> {
+    Output {
+        id,
+        decision: verdict.decision,
+        actions: &verdict.actions,
+        reasons: verdict.reasons(),
+        policy_ids: verdict.policy_ids(),
+        policy_set: &verdict.policy_set,
+        latency_us: (latency_us * 10.0).round() / 10.0,
+        ticket: verdict.ticket.as_deref(),
     }
-    out
 }
 
 fn error_output(line: usize, id: &serde_json::Value, message: &str) -> serde_json::Value {
@@ -291,7 +303,7 @@ pub fn run(args: Args) -> CliResult {
         &verdict,
         start.elapsed().as_secs_f64() * 1e6,
     );
-    println!("{out}");
+    println!("{}", serde_json::to_string(&out).map_err(usage)?);
     checker.close()?;
     Ok(if verdict.is_allowed() {
         ExitCode::SUCCESS
@@ -343,11 +355,11 @@ fn batch(checker: &Checker) -> CliResult {
         if text.is_empty() {
             continue;
         }
-        let obj = match checker.check_line(text) {
-            Ok(r) => output(&r.id, &r.verdict, r.latency_us),
-            Err((id, e)) => error_output(n, &id, &e),
-        };
-        serde_json::to_writer(&mut out, &obj).map_err(usage)?;
+        match checker.check_line(text) {
+            Ok(r) => serde_json::to_writer(&mut out, &output(&r.id, &r.verdict, r.latency_us)),
+            Err((id, e)) => serde_json::to_writer(&mut out, &error_output(n, &id, &e)),
+        }
+        .map_err(usage)?;
         out.write_all(b"\n").map_err(usage)?;
     }
     out.flush().map_err(usage)?;

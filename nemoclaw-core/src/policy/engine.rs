@@ -10,25 +10,61 @@
 //! For each action: any matching forbid → deny; else any matching escalate
 //! → escalate; else any matching permit → allow; else the pack's default.
 //! A policy that fails to evaluate is treated as matching when it is a forbid
-//! or an escalate (fail closed). Policies are split by the Cedar action they
-//! can apply to when the set is compiled, so a check evaluates only the
-//! policies of its verb.
+//! or an escalate (fail closed).
+//!
+//! Cedar's authorizer evaluates every policy of the set it is given. When
+//! the set is compiled, it is therefore partitioned by scope: for each
+//! Cedar action and each resource entity type, a slice holds only the
+//! policies whose action and resource constraints can match (`action ==`,
+//! `action in [...]`, `resource is T`, `resource == T::"..."`; a `resource
+//! in` constraint or none puts the policy in every type's slice). Cedar
+//! conjoins the scope with the condition, so a policy left out of a slice
+//! could neither be satisfied nor fail for that request: a check on the
+//! slice gives exactly the response of the whole set. Within a slice, a
+//! policy guarded by a context flag (its first clause is `when { context.F
+//! && ... }`) is left out when F is false, for the same reason. A test
+//! compares both over the intent corpus for every builtin pack.
 
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Effect, Entities, Entity, PolicyId, PolicySet, Request,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Effect, Entities, Entity, EntityTypeName, Policy,
+    PolicyId, PolicySet, Request, ResourceConstraint, RestrictedExpression, Schema, ValidationMode,
+    Validator,
 };
 
+use super::classes::{ClassSource, ClassTable};
 use super::decision::{describe_resource, ActionVerdict, Decision, Verdict};
 use super::entities::{str_expr, types, uid, Agent, EntityProvider, Environment, FactCache};
 use super::error::{PolicyDiagnostic, PolicyError};
 use super::pack::PackSource;
 use super::scope::{path_within, HostPattern};
 use crate::intent::{Action, HostClass, Intent, Resource, Verb};
+
+/// The number of resource entity types of the schema (the columns of the
+/// policy slices, in the order of [`type_slot`]).
+const RESOURCE_TYPES: usize = 10;
+
+/// The column of a resource entity type (`None` for a type NemoClaw never
+/// builds).
+fn type_slot(ty: &EntityTypeName) -> Option<usize> {
+    let t = types();
+    let all: [&EntityTypeName; RESOURCE_TYPES] = [
+        &t.file,
+        &t.host,
+        &t.url,
+        &t.program,
+        &t.tool,
+        &t.endpoint,
+        &t.process,
+        &t.package,
+        &t.env_var,
+        &t.unknown,
+    ];
+    all.iter().position(|x| *x == ty)
+}
 
 /// The Cedar actions of the schema, in a fixed order (index = slot).
 pub const CEDAR_ACTIONS: [&str; 20] = [
@@ -74,6 +110,139 @@ pub struct CedarInput {
     request: Request,
     entities: Entities,
     slot: usize,
+    ty: usize,
+    flags: [bool; FLAGS.len()],
+}
+
+/// The boolean context attributes, in the order of [`context_flags`].
+const FLAGS: [&str; 10] = [
+    "recursive",
+    "force",
+    "remote",
+    "via_sudo",
+    "obfuscated",
+    "unresolved",
+    "pipe_to_shell",
+    "truncate",
+    "exposed",
+    "overflow",
+];
+
+/// The values of [`FLAGS`] for an action.
+fn context_flags(action: &Action, overflow: bool) -> [bool; FLAGS.len()] {
+    let a = &action.attrs;
+    [
+        a.recursive,
+        a.force,
+        a.remote.is_some(),
+        a.via_sudo,
+        a.obfuscated,
+        a.unresolved,
+        a.pipe_to_shell,
+        a.truncate,
+        a.exposed,
+        overflow,
+    ]
+}
+
+/// The context flag a policy needs: the index in [`FLAGS`] of `F` when the
+/// policy's first clause is a `when` whose leftmost conjunct is
+/// `context.F`. Cedar evaluates the scope, then the clauses in order, and
+/// `&&` from the left, stopping at the first `false`: with `F` false such a
+/// policy is false without evaluating anything that could fail, so it can
+/// be left out of the set.
+fn flag_guard(policy: &Policy) -> Option<usize> {
+    let json = policy.to_json().ok()?;
+    let first = json.get("conditions")?.as_array()?.first()?;
+    if first.get("kind")?.as_str()? != "when" {
+        return None;
+    }
+    let mut e = first.get("body")?;
+    while let Some(and) = e.get("&&") {
+        e = and.get("left")?;
+    }
+    let dot = e.get(".")?;
+    if dot.get("left")?.get("Var")?.as_str()? != "context" {
+        return None;
+    }
+    let attr = dot.get("attr")?.as_str()?;
+    FLAGS.iter().position(|f| *f == attr)
+}
+
+/// The most flags one slice tells apart (2^n policy sets, built on first use).
+const MAX_GUARDS: usize = 5;
+
+/// The policies of one (action, resource type), and the policy sets Cedar
+/// evaluates for each combination of the context flags that guard some of
+/// them (a guarded policy is in the set only when its flag is true).
+#[derive(Debug)]
+struct Slice {
+    entries: Vec<(Policy, Option<usize>)>,
+    /// The guard flags this slice tells apart (indices in [`FLAGS`]).
+    guards: Vec<usize>,
+    /// One set per combination of `guards` (bit i = `guards[i]` is true).
+    sets: Vec<std::sync::OnceLock<PolicySet>>,
+}
+
+impl Slice {
+    fn new(entries: Vec<(Policy, Option<usize>)>) -> Self {
+        let mut guards: Vec<usize> = Vec::new();
+        for g in entries.iter().filter_map(|(_, g)| *g) {
+            if !guards.contains(&g) && guards.len() < MAX_GUARDS {
+                guards.push(g);
+            }
+        }
+        // A guard this slice does not tell apart makes its policy unguarded.
+        let entries = entries
+            .into_iter()
+            .map(|(p, g)| (p, g.filter(|g| guards.contains(g))))
+            .collect();
+        let sets = (0..1usize << guards.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        Self {
+            entries,
+            guards,
+            sets,
+        }
+    }
+
+    fn set(&self, flags: &[bool; FLAGS.len()]) -> Result<&PolicySet, String> {
+        let mask = self
+            .guards
+            .iter()
+            .enumerate()
+            .filter(|(_, &f)| flags.get(f).copied().unwrap_or(true))
+            .fold(0usize, |m, (i, _)| m | (1 << i));
+        let cell = self.sets.get(mask).ok_or("missing policy set")?;
+        if let Some(set) = cell.get() {
+            return Ok(set);
+        }
+        let mut set = PolicySet::new();
+        for (policy, guard) in &self.entries {
+            let on = guard.is_none_or(|g| {
+                self.guards
+                    .iter()
+                    .position(|x| *x == g)
+                    .is_some_and(|i| mask & (1 << i) != 0)
+            });
+            if on {
+                set.add(policy.clone()).map_err(|e| e.to_string())?;
+            }
+        }
+        // Another thread may have built the same set meanwhile: either is right.
+        let _ = cell.set(set);
+        cell.get().ok_or_else(|| "policy set not built".to_owned())
+    }
+}
+
+/// Which policies an action is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sets {
+    /// The slice of its action and resource type.
+    Sliced,
+    /// The whole set (the reference).
+    Whole,
 }
 
 /// What a policy does when it matches.
@@ -91,6 +260,9 @@ struct PolicyInfo {
     reason: String,
     file: String,
     line: usize,
+    /// Position in the pack (files by name, policies in file order): the
+    /// order in which a verdict lists policy ids and reasons.
+    order: usize,
 }
 
 /// A compiled, validated policy set: immutable, `Send + Sync`, cheap to
@@ -102,7 +274,11 @@ pub struct PolicyEngine {
     hash_hex: Arc<str>,
     default: Decision,
     allowed_hosts: Vec<HostPattern>,
-    per_action: Vec<PolicySet>,
+    classes: ClassTable,
+    /// The whole set (reference for tests, see [`PolicyEngine::decide_unpartitioned`]).
+    all: PolicySet,
+    /// One slice per (action, resource type): `slices[action * RESOURCE_TYPES + type]`.
+    slices: Vec<Slice>,
     action_uids: Vec<cedar_policy::EntityUid>,
     info: HashMap<PolicyId, PolicyInfo>,
     authorizer: Authorizer,
@@ -223,6 +399,7 @@ impl PolicyEngine {
                     continue;
                 }
                 file_of.insert(id.clone(), fi);
+                let order = info.len();
                 info.insert(
                     pid,
                     PolicyInfo {
@@ -231,6 +408,7 @@ impl PolicyEngine {
                         reason,
                         file: file.name.clone(),
                         line,
+                        order,
                     },
                 );
             }
@@ -250,10 +428,18 @@ impl PolicyEngine {
             return Err(PolicyError::Invalid(invalid));
         }
 
-        let mut per_action: Vec<PolicySet> =
-            (0..CEDAR_ACTIONS.len()).map(|_| PolicySet::new()).collect();
+        let classes = match &source.classes {
+            Some(file) => {
+                ClassTable::compile(&ClassSource::parse(&file.text, &file.name)?, &file.name)?
+            }
+            None => ClassTable::default(),
+        };
+        let types_n = RESOURCE_TYPES;
+        let mut entries: Vec<Vec<(Policy, Option<usize>)>> = (0..CEDAR_ACTIONS.len() * types_n)
+            .map(|_| Vec::new())
+            .collect();
         for policy in all.policies() {
-            let applies: Vec<usize> = match policy.action_constraint() {
+            let actions: Vec<usize> = match policy.action_constraint() {
                 ActionConstraint::Any => (0..CEDAR_ACTIONS.len()).collect(),
                 ActionConstraint::Eq(a) => slot(a.id().unescaped()).into_iter().collect(),
                 ActionConstraint::In(list) => list
@@ -261,19 +447,38 @@ impl PolicyEngine {
                     .filter_map(|a| slot(a.id().unescaped()))
                     .collect(),
             };
-            for s in applies {
-                if let Some(set) = per_action.get_mut(s) {
-                    set.add(policy.clone()).map_err(|e| {
-                        PolicyError::Invalid(vec![at(
-                            "",
-                            0,
-                            Some(policy.id().as_ref()),
-                            &e.to_string(),
-                        )])
-                    })?;
+            // `resource in E` may hold for any type through the hierarchy: every column.
+            let resource = policy.resource_constraint();
+            let types: Vec<usize> = match &resource {
+                ResourceConstraint::Any | ResourceConstraint::In(_) => (0..types_n).collect(),
+                ResourceConstraint::Eq(uid) => type_slot(uid.type_name()).into_iter().collect(),
+                ResourceConstraint::Is(ty) | ResourceConstraint::IsIn(ty, _) => {
+                    type_slot(ty).into_iter().collect()
+                }
+            };
+            // Inside a slice the action constraint always holds, and so does
+            // `resource is T` in T's column: the copy filed there drops them, so
+            // Cedar does not re-test them (an `action in [...]` list is rebuilt
+            // as a set on every evaluation).
+            let drop_action = !matches!(policy.action_constraint(), ActionConstraint::Any);
+            let drop_resource = matches!(resource, ResourceConstraint::Is(_));
+            let filed = if drop_action || drop_resource {
+                unscoped(policy, drop_action, drop_resource).map_err(|e| {
+                    PolicyError::Invalid(vec![at("", 0, Some(policy.id().as_ref()), &e)])
+                })?
+            } else {
+                policy.clone()
+            };
+            let guard = flag_guard(policy);
+            for a in &actions {
+                for t in &types {
+                    if let Some(list) = entries.get_mut(a * types_n + t) {
+                        list.push((filed.clone(), guard));
+                    }
                 }
             }
         }
+        let slices = entries.into_iter().map(Slice::new).collect();
         let action_uids = CEDAR_ACTIONS
             .iter()
             .map(|a| uid(&types().action, a))
@@ -290,7 +495,9 @@ impl PolicyEngine {
             hash_hex: Arc::from(hex::encode(source.hash())),
             default: source.manifest.default,
             allowed_hosts,
-            per_action,
+            classes,
+            all,
+            slices,
             action_uids,
             policy_count: info.len(),
             info,
@@ -340,12 +547,39 @@ impl PolicyEngine {
         env: &Environment,
         provider: Option<&dyn EntityProvider>,
     ) -> Verdict {
+        self.decide_with(agent, intent, env, provider, Sets::Sliced)
+    }
+
+    /// [`PolicyEngine::decide`] with every action evaluated against the
+    /// whole policy set instead of its (action, resource type) slice: the
+    /// reference the partitioned evaluation is tested against. Slower;
+    /// gives the same verdict.
+    #[doc(hidden)]
+    pub fn decide_unpartitioned(
+        &self,
+        agent: &Agent,
+        intent: &Intent,
+        env: &Environment,
+        provider: Option<&dyn EntityProvider>,
+    ) -> Verdict {
+        self.decide_with(agent, intent, env, provider, Sets::Whole)
+    }
+
+    fn decide_with(
+        &self,
+        agent: &Agent,
+        intent: &Intent,
+        env: &Environment,
+        provider: Option<&dyn EntityProvider>,
+        sets: Sets,
+    ) -> Verdict {
         let mut facts = FactCache::new(provider);
         let count = intent.actions.len();
         let mut actions = Vec::with_capacity(count);
         let mut decision = Decision::Allow;
         for action in &intent.actions {
-            let v = self.decide_action(agent, action, env, intent.overflow, count, &mut facts);
+            let v =
+                self.decide_action(agent, action, env, intent.overflow, count, &mut facts, sets);
             decision = decision.max(v.decision);
             actions.push(v);
         }
@@ -378,13 +612,15 @@ impl PolicyEngine {
         for action in &intent.actions {
             let name = cedar_action(action.verb);
             let s = slot(name).ok_or_else(|| format!("no Cedar action for `{name}`"))?;
-            let resource = self.resource_entity(agent, action, env, &mut facts)?;
+            let (resource, ty) = self.resource_entity(agent, action, env, &mut facts)?;
             let (request, entities) =
                 self.prepare(agent, action, env, intent.overflow, count, resource, s)?;
             out.push(CedarInput {
                 request,
                 entities,
                 slot: s,
+                ty,
+                flags: context_flags(action, intent.overflow),
             });
         }
         Ok(out)
@@ -394,14 +630,14 @@ impl PolicyEngine {
     /// (the number of determining policies).
     #[doc(hidden)]
     pub fn cedar_evaluate(&self, input: &CedarInput) -> usize {
-        match self.per_action.get(input.slot) {
-            Some(set) => self
+        match self.slice(input.slot, input.ty, &input.flags) {
+            Ok(set) => self
                 .authorizer
                 .is_authorized(&input.request, set, &input.entities)
                 .diagnostics()
                 .reason()
                 .count(),
-            None => 0,
+            Err(_) => 0,
         }
     }
 
@@ -437,6 +673,9 @@ impl PolicyEngine {
             Ok(e) => e,
             Err(e) => return fault(e.to_string()),
         };
+        let Some(ty) = type_slot(&t.endpoint) else {
+            return fault("no Endpoint type".to_owned());
+        };
         let action = Action {
             verb: Verb::Connect,
             resource: Resource::Unknown {
@@ -451,7 +690,7 @@ impl PolicyEngine {
             &action,
             env,
             entity,
-            s,
+            (s, ty),
             "infer",
             &format!("endpoint {endpoint}"),
         ) {
@@ -460,6 +699,7 @@ impl PolicyEngine {
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // internal; all inputs are needed
     fn decide_action(
         &self,
         agent: &Agent,
@@ -468,9 +708,10 @@ impl PolicyEngine {
         overflow: bool,
         count: usize,
         facts: &mut FactCache<'_>,
+        sets: Sets,
     ) -> ActionVerdict {
         let name = cedar_action(action.verb);
-        match self.evaluate(agent, action, env, overflow, count, facts, name) {
+        match self.evaluate(agent, action, env, overflow, count, facts, name, sets) {
             Ok(v) => v,
             Err(fault) => ActionVerdict {
                 action: action.clone(),
@@ -491,18 +732,37 @@ impl PolicyEngine {
         count: usize,
         facts: &mut FactCache<'_>,
         name: &str,
+        sets: Sets,
     ) -> Result<ActionVerdict, String> {
         let s = slot(name).ok_or_else(|| format!("no Cedar action for verb `{name}`"))?;
-        let resource = self.resource_entity(agent, action, env, facts)?;
+        let (resource, ty) = self.resource_entity(agent, action, env, facts)?;
         let (request, entities) = self.prepare(agent, action, env, overflow, count, resource, s)?;
+        let set = match sets {
+            Sets::Sliced => self.slice(s, ty, &context_flags(action, overflow))?,
+            Sets::Whole => &self.all,
+        };
         self.judge(
             &request,
             &entities,
             action,
-            s,
+            set,
             name,
             &describe_resource(&action.resource),
         )
+    }
+
+    /// The policies that can apply to an action on a resource type with
+    /// these context flags.
+    fn slice(
+        &self,
+        action: usize,
+        ty: usize,
+        flags: &[bool; FLAGS.len()],
+    ) -> Result<&PolicySet, String> {
+        self.slices
+            .get(action * RESOURCE_TYPES + ty)
+            .ok_or("missing policy slice")?
+            .set(flags)
     }
 
     #[allow(clippy::too_many_arguments)] // internal; all inputs are needed
@@ -512,12 +772,13 @@ impl PolicyEngine {
         action: &Action,
         env: &Environment,
         resource: Entity,
-        s: usize,
+        (s, ty): (usize, usize),
         name: &str,
         described: &str,
     ) -> Result<ActionVerdict, String> {
         let (request, entities) = self.prepare(agent, action, env, false, 1, resource, s)?;
-        self.judge(&request, &entities, action, s, name, described)
+        let set = self.slice(s, ty, &context_flags(action, false))?;
+        self.judge(&request, &entities, action, set, name, described)
     }
 
     fn judge(
@@ -525,36 +786,42 @@ impl PolicyEngine {
         request: &Request,
         entities: &Entities,
         action: &Action,
-        s: usize,
+        set: &PolicySet,
         name: &str,
         resource: &str,
     ) -> Result<ActionVerdict, String> {
-        let set = self.per_action.get(s).ok_or("missing policy slot")?;
         let response = self.authorizer.is_authorized(request, set, entities);
         let mut forbids = Vec::new();
         let mut escalates = Vec::new();
         let mut permits = Vec::new();
         let mut errors = Vec::new();
-        let determining: Vec<&PolicyId> = response.diagnostics().reason().collect();
-        for id in &determining {
-            match self.info.get(id).map(|i| i.kind) {
-                Some(Kind::Forbid) => forbids.push(*id),
-                Some(Kind::Escalate) => escalates.push(*id),
-                Some(Kind::Permit) => permits.push(*id),
-                None => {}
+        for id in response.diagnostics().reason() {
+            let Some(info) = self.info.get(id) else {
+                continue;
+            };
+            match info.kind {
+                Kind::Forbid => forbids.push(info),
+                Kind::Escalate => escalates.push(info),
+                Kind::Permit => permits.push(info),
             }
         }
         for err in response.diagnostics().errors() {
             // Fail closed: a forbid or escalate that could not be evaluated counts as matching.
             let cedar_policy::AuthorizationError::PolicyEvaluationError(inner) = err;
-            let id = inner.policy_id();
-            match self.info.get(id).map(|i| i.kind) {
-                Some(Kind::Forbid) => forbids.push(id),
-                Some(Kind::Escalate) => escalates.push(id),
+            let info = self.info.get(inner.policy_id());
+            match info.map(|i| i.kind) {
+                Some(Kind::Forbid) => forbids.extend(info),
+                Some(Kind::Escalate) => escalates.extend(info),
                 _ => {}
             }
-            errors.push(err.to_string());
+            errors.push((info.map_or(usize::MAX, |i| i.order), err.to_string()));
         }
+        // Cedar reports determining policies as a hash set: list them (and
+        // the errors) in pack order, so a verdict reads the same every time.
+        for list in [&mut forbids, &mut escalates, &mut permits] {
+            list.sort_by_key(|i| i.order);
+        }
+        errors.sort();
         let (decision, ids) = if !forbids.is_empty() {
             (Decision::Deny, forbids)
         } else if !escalates.is_empty() {
@@ -575,17 +842,15 @@ impl PolicyEngine {
         };
         let mut policy_ids = Vec::with_capacity(ids.len());
         let mut reasons = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(i) = self.info.get(id) {
-                policy_ids.push(i.id.clone());
-                reasons.push(
-                    i.reason
-                        .replace("{verb}", name)
-                        .replace("{resource}", resource),
-                );
-            }
+        for i in ids {
+            policy_ids.push(i.id.clone());
+            reasons.push(
+                i.reason
+                    .replace("{verb}", name)
+                    .replace("{resource}", resource),
+            );
         }
-        for e in errors {
+        for (_, e) in errors {
             reasons.push(format!("policy evaluation error (failing closed): {e}"));
         }
         Ok(ActionVerdict {
@@ -623,19 +888,11 @@ impl PolicyEngine {
                 techniques.push(str_expr(parent));
             }
         }
-        let flags = [
-            ("recursive", a.recursive),
-            ("force", a.force),
-            ("remote", a.remote.is_some()),
-            ("via_sudo", a.via_sudo),
-            ("obfuscated", a.obfuscated),
-            ("unresolved", a.unresolved),
-            ("pipe_to_shell", a.pipe_to_shell),
-            ("truncate", a.truncate),
-            ("exposed", a.exposed),
-            ("overflow", overflow),
-        ]
-        .map(|(name, on)| (name.to_owned(), RestrictedExpression::new_bool(on)));
+        let values = context_flags(action, overflow);
+        let flags = FLAGS
+            .iter()
+            .zip(values)
+            .map(|(name, on)| ((*name).to_owned(), RestrictedExpression::new_bool(on)));
         let context = Context::from_pairs(flags.into_iter().chain([
             (
                 "remote_host".to_owned(),
@@ -696,8 +953,10 @@ impl PolicyEngine {
         action: &Action,
         env: &Environment,
         facts: &mut FactCache<'_>,
-    ) -> Result<Entity, String> {
+    ) -> Result<(Entity, usize), String> {
         let t = types();
+        let classes =
+            |names: Vec<&str>| RestrictedExpression::new_set(names.into_iter().map(str_expr));
         let b = RestrictedExpression::new_bool;
         let (ty, id, attrs): (_, &str, Vec<(&str, RestrictedExpression)>) = match &action.resource {
             Resource::Path { path, glob } => {
@@ -725,6 +984,7 @@ impl PolicyEngine {
                         ("sensitivity", str_expr(f.sensitivity.as_str())),
                         ("backed_up", b(f.backed_up)),
                         ("production", b(f.production)),
+                        ("classes", classes(self.classes.path_classes(path))),
                     ],
                 )
             }
@@ -753,12 +1013,18 @@ impl PolicyEngine {
                         ("name", str_expr(name)),
                         ("basename", str_expr(base)),
                         ("in_workspace", b(in_ws)),
+                        ("classes", classes(self.classes.program_classes(base))),
                     ],
                 )
             }
-            Resource::Process { target } => {
-                (&t.process, target, vec![("target", str_expr(target))])
-            }
+            Resource::Process { target } => (
+                &t.process,
+                target,
+                vec![
+                    ("target", str_expr(target)),
+                    ("classes", classes(self.classes.process_classes(target))),
+                ],
+            ),
             Resource::Package { manager, name } => (
                 &t.package,
                 name,
@@ -789,14 +1055,33 @@ impl PolicyEngine {
         } else {
             (ty, attrs)
         };
-        Entity::new_with_tags(
+        let column = type_slot(ty).ok_or("resource type without a policy slice")?;
+        let entity = Entity::new_with_tags(
             uid(ty, id),
             attrs.into_iter().map(|(k, v)| (k.to_owned(), v)),
             [],
             [],
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        Ok((entity, column))
     }
+}
+
+/// A copy of `policy` without its action constraint and/or its resource
+/// constraint (both become unconstrained), same id, same condition.
+fn unscoped(policy: &Policy, action: bool, resource: bool) -> Result<Policy, String> {
+    let mut json = policy.to_json().map_err(|e| e.to_string())?;
+    let obj = json
+        .as_object_mut()
+        .ok_or("a policy's JSON form is not an object")?;
+    let all = || serde_json::json!({ "op": "All" });
+    if action {
+        obj.insert("action".to_owned(), all());
+    }
+    if resource {
+        obj.insert("resource".to_owned(), all());
+    }
+    Policy::from_json(Some(policy.id().clone()), json).map_err(|e| e.to_string())
 }
 
 fn class_name(class: HostClass) -> &'static str {
@@ -884,4 +1169,85 @@ fn nth_policy_line(text: &str, n: usize) -> usize {
         })
         .nth(n)
         .map_or(0, |(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard_of(text: &str) -> Option<&'static str> {
+        let policy = Policy::from_str(text).unwrap();
+        flag_guard(&policy).map(|i| FLAGS[i])
+    }
+
+    #[test]
+    fn flag_guards_are_leftmost_conjuncts_of_the_first_when() {
+        let p = "permit (principal, action, resource)";
+        assert_eq!(
+            guard_of(&format!("{p} when {{ context.via_sudo }};")),
+            Some("via_sudo")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.remote && context.cwd == \"/\" }};"
+            )),
+            Some("remote")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.truncate && resource.x && context.exposed }};"
+            )),
+            Some("truncate")
+        );
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.overflow }} unless {{ context.force }};"
+            )),
+            Some("overflow")
+        );
+        // Not guards: a disjunction, a negation, a later conjunct, an unless
+        // first, a non-flag attribute, no condition.
+        assert_eq!(
+            guard_of(&format!(
+                "{p} when {{ context.obfuscated || context.force }};"
+            )),
+            None
+        );
+        assert_eq!(guard_of(&format!("{p} when {{ !context.remote }};")), None);
+        assert_eq!(
+            guard_of(&format!("{p} when {{ resource.x && context.remote }};")),
+            None
+        );
+        assert_eq!(guard_of(&format!("{p} unless {{ context.remote }};")), None);
+        assert_eq!(guard_of(&format!("{p} when {{ context.cwd }};")), None);
+        assert_eq!(guard_of(&format!("{p};")), None);
+    }
+
+    #[test]
+    fn a_guarded_policy_is_evaluated_only_when_its_flag_is_set() {
+        let engine = PolicyEngine::load("coding-agent").unwrap();
+        let exec = slot("exec").unwrap() * RESOURCE_TYPES + type_slot(&types().program).unwrap();
+        let slice = &engine.slices[exec];
+        assert!(slice
+            .guards
+            .contains(&FLAGS.iter().position(|f| *f == "via_sudo").unwrap()));
+        let ids = |flags: [bool; FLAGS.len()]| -> Vec<String> {
+            let mut v: Vec<String> = slice
+                .set(&flags)
+                .unwrap()
+                .policies()
+                .map(|p| p.id().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let off = ids([false; FLAGS.len()]);
+        let mut on = [false; FLAGS.len()];
+        on[3] = true; // via_sudo
+        let sudo = ids(on);
+        assert!(!off.contains(&"coding.no-sudo".to_owned()));
+        assert!(sudo.contains(&"coding.no-sudo".to_owned()));
+        assert!(off.contains(&"coding.no-remote-tools".to_owned()));
+        assert_eq!(sudo.len(), off.len() + 1);
+    }
 }

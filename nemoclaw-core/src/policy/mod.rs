@@ -3,8 +3,9 @@
 //!
 //! A [`PolicyEngine`] is compiled once from a pack ([`PackSource`]): the
 //! schema and every policy are parsed and validated (errors name file and
-//! line), annotations are checked, and the policies are split by Cedar
-//! action. [`PolicyEngine::decide`] then judges each action of an
+//! line), annotations are checked, the pack's name classes
+//! ([`ClassTable`], `classes.toml`) are compiled, and the policies are split
+//! into slices per Cedar action and resource type. [`PolicyEngine::decide`] then judges each action of an
 //! [`Intent`](crate::intent::Intent) for an [`Agent`] (compiled from its
 //! identity) and aggregates deny > escalate > allow into a [`Verdict`].
 //!
@@ -31,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod classes;
 mod decision;
 mod engine;
 mod entities;
@@ -39,6 +41,7 @@ mod pack;
 pub mod scope;
 pub mod testing;
 
+pub use classes::{cedar_like_literal, ClassSource, ClassTable, CLASSES_FILE};
 pub use decision::{describe_resource, ActionVerdict, Decision, Verdict};
 pub use engine::{cedar_action, CedarInput, PolicyEngine, CEDAR_ACTIONS};
 pub use entities::{

@@ -1,5 +1,7 @@
 //! Policy packs: a directory of `.cedar` files, an optional `pack.json`
-//! manifest (name, default decision, host allow-list) and the Cedar schema.
+//! manifest (name, default decision, host allow-list), an optional
+//! `classes.toml` (name classes, see [`ClassTable`](super::ClassTable)) and
+//! the Cedar schema.
 //! The shipped packs are compiled into the library.
 
 use std::path::Path;
@@ -7,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::classes::CLASSES_FILE;
 use super::decision::Decision;
 use super::error::PolicyError;
 
@@ -27,7 +30,7 @@ type EmbeddedFiles = &'static [(&'static str, &'static str)];
 fn builtin_files(name: &str) -> Option<EmbeddedFiles> {
     Some(match name {
         "coding-agent" => {
-            pack_files!("coding-agent": "pack.json", "baseline.cedar", "files.cedar", "network.cedar", "exec.cedar", "tools.cedar")
+            pack_files!("coding-agent": "pack.json", "classes.toml", "baseline.cedar", "files.cedar", "network.cedar", "exec.cedar", "tools.cedar")
         }
         "read-only" => pack_files!("read-only": "pack.json", "baseline.cedar", "read-only.cedar"),
         "ops" => pack_files!("ops": "pack.json", "baseline.cedar", "ops.cedar"),
@@ -92,6 +95,8 @@ pub struct PackSource {
     pub schema: SourceFile,
     /// The `.cedar` files, sorted by name.
     pub policies: Vec<SourceFile>,
+    /// The class table (`classes.toml`), when the pack has one.
+    pub classes: Option<SourceFile>,
 }
 
 impl PackSource {
@@ -111,9 +116,15 @@ impl PackSource {
             builtin_files(name).ok_or_else(|| PolicyError::PackNotFound(name.to_owned()))?;
         let mut manifest_text = String::new();
         let mut policies = Vec::new();
+        let mut classes = None;
         for (file, text) in files {
             if *file == "pack.json" {
                 manifest_text = (*text).to_owned();
+            } else if *file == CLASSES_FILE {
+                classes = Some(SourceFile {
+                    name: format!("builtin:{name}/{file}"),
+                    text: (*text).to_owned(),
+                });
             } else {
                 policies.push(SourceFile {
                     name: format!("builtin:{name}/{file}"),
@@ -132,11 +143,12 @@ impl PackSource {
                 text: BUILTIN_SCHEMA.to_owned(),
             },
             policies,
+            classes,
         })
     }
 
-    /// A directory of `.cedar` files with an optional `pack.json` and an
-    /// optional `*.cedarschema` (else the parent directory's
+    /// A directory of `.cedar` files with an optional `pack.json`, an
+    /// optional `classes.toml` and an optional `*.cedarschema` (else the parent directory's
     /// `nemoclaw.cedarschema`, else the builtin schema).
     pub fn from_dir(dir: &Path) -> Result<Self, PolicyError> {
         let io = |path: &Path, e: std::io::Error| PolicyError::Io {
@@ -157,15 +169,20 @@ impl PackSource {
         let mut schema = None;
         let mut manifest_text = String::new();
         let mut manifest_name = String::new();
+        let mut classes = None;
         for path in &paths {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            let is_manifest = path.file_name().and_then(|n| n.to_str()) == Some("pack.json");
-            if ext != "cedar" && ext != "cedarschema" && !is_manifest {
+            let file_name = path.file_name().and_then(|n| n.to_str());
+            let is_manifest = file_name == Some("pack.json");
+            let is_classes = file_name == Some(CLASSES_FILE);
+            if ext != "cedar" && ext != "cedarschema" && !is_manifest && !is_classes {
                 continue;
             }
             let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
             let name = path.display().to_string();
-            if is_manifest {
+            if is_classes {
+                classes = Some(SourceFile { name, text });
+            } else if is_manifest {
                 manifest_text = text;
                 manifest_name = name;
             } else if ext == "cedarschema" {
@@ -204,12 +221,13 @@ impl PackSource {
             manifest_text,
             schema,
             policies,
+            classes,
         })
     }
 
-    /// SHA-256 over the schema, the manifest and every policy file (name
-    /// and text, length-prefixed): the policy-set hash named in verdicts and
-    /// audit records.
+    /// SHA-256 over the schema, the manifest, every policy file (name
+    /// and text, length-prefixed) and the class table when there is one: the
+    /// policy-set hash named in verdicts and audit records.
     pub fn hash(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"nemoclaw-policy-set-v1");
@@ -223,6 +241,10 @@ impl PackSource {
             let base = f.name.rsplit(['/', '\\']).next().unwrap_or(&f.name);
             put(base.as_bytes());
             put(f.text.as_bytes());
+        }
+        if let Some(c) = &self.classes {
+            put(CLASSES_FILE.as_bytes());
+            put(c.text.as_bytes());
         }
         h.finalize().into()
     }
