@@ -298,3 +298,20 @@ proptest! {
         prop_assert!(got.actions.iter().any(|a| a.verb == Verb::Delete && matches!(&a.resource, intent::Resource::Path { path, .. } if *path == want)), "{}: {:?}", cmd, got);
     }
 }
+
+#[test]
+fn a_multibyte_argument_after_kill_is_an_argument_not_a_panic() {
+    // found by the fuzzer: the negative-pid check sliced `t[1..]` inside a
+    // multi-byte character
+    for argv in [
+        vec!["kill", "-9", "\u{94}1234"],
+        vec!["kill", "\u{2212}1234"],
+    ] {
+        let argv: Vec<String> = argv.into_iter().map(str::to_string).collect();
+        let got = intent::parse(&Request::Argv(argv.clone()), &ctx());
+        assert!(!got.actions.is_empty(), "{argv:?} -> {got:?}");
+        let text = argv.join(" ");
+        let got = intent::parse_shell(&text, &ctx());
+        assert!(!got.actions.is_empty(), "{text:?} -> {got:?}");
+    }
+}

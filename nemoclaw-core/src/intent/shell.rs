@@ -1822,7 +1822,8 @@ impl<'c> Walker<'c> {
             let negative_pid = base == "kill"
                 && i > 0
                 && t.len() > 1
-                && t[1..].chars().all(|c| c.is_ascii_digit());
+                && t.get(1..)
+                    .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()));
             if !end_of_opts
                 && !negative_pid
                 && t.len() > 1
