@@ -37,7 +37,9 @@ use cedar_policy::{
 
 use super::classes::{ClassSource, ClassTable};
 use super::decision::{describe_resource, ActionVerdict, Decision, Verdict};
-use super::entities::{str_expr, types, uid, Agent, EntityProvider, Environment, FactCache};
+use super::entities::{
+    str_expr, types, uid, Agent, EntityProvider, Environment, FactCache, FileFacts,
+};
 use super::error::{PolicyDiagnostic, PolicyError};
 use super::pack::PackSource;
 use super::scope::{path_within, HostPattern};
@@ -177,17 +179,18 @@ const MAX_GUARDS: usize = 5;
 /// them (a guarded policy is in the set only when its flag is true).
 #[derive(Debug)]
 struct Slice {
-    entries: Vec<(Policy, Option<usize>)>,
+    entries: Vec<(Policy, Option<usize>, Needs)>,
     /// The guard flags this slice tells apart (indices in [`FLAGS`]).
     guards: Vec<usize>,
-    /// One set per combination of `guards` (bit i = `guards[i]` is true).
-    sets: Vec<std::sync::OnceLock<PolicySet>>,
+    /// One set per combination of `guards` (bit i = `guards[i]` is true),
+    /// with what its policies can read.
+    sets: Vec<std::sync::OnceLock<(PolicySet, Needs)>>,
 }
 
 impl Slice {
-    fn new(entries: Vec<(Policy, Option<usize>)>) -> Self {
+    fn new(entries: Vec<(Policy, Option<usize>, Needs)>) -> Self {
         let mut guards: Vec<usize> = Vec::new();
-        for g in entries.iter().filter_map(|(_, g)| *g) {
+        for g in entries.iter().filter_map(|(_, g, _)| *g) {
             if !guards.contains(&g) && guards.len() < MAX_GUARDS {
                 guards.push(g);
             }
@@ -195,7 +198,7 @@ impl Slice {
         // A guard this slice does not tell apart makes its policy unguarded.
         let entries = entries
             .into_iter()
-            .map(|(p, g)| (p, g.filter(|g| guards.contains(g))))
+            .map(|(p, g, n)| (p, g.filter(|g| guards.contains(g)), n))
             .collect();
         let sets = (0..1usize << guards.len())
             .map(|_| std::sync::OnceLock::new())
@@ -207,7 +210,7 @@ impl Slice {
         }
     }
 
-    fn set(&self, flags: &[bool; FLAGS.len()]) -> Result<&PolicySet, String> {
+    fn set(&self, flags: &[bool; FLAGS.len()]) -> Result<&(PolicySet, Needs), String> {
         let mask = self
             .guards
             .iter()
@@ -219,7 +222,8 @@ impl Slice {
             return Ok(set);
         }
         let mut set = PolicySet::new();
-        for (policy, guard) in &self.entries {
+        let mut needs = Needs::default();
+        for (policy, guard, reads) in &self.entries {
             let on = guard.is_none_or(|g| {
                 self.guards
                     .iter()
@@ -228,11 +232,144 @@ impl Slice {
             });
             if on {
                 set.add(policy.clone()).map_err(|e| e.to_string())?;
+                needs.union(reads);
             }
         }
         // Another thread may have built the same set meanwhile: either is right.
-        let _ = cell.set(set);
+        let _ = cell.set((set, needs));
         cell.get().ok_or_else(|| "policy set not built".to_owned())
+    }
+}
+
+/// The attributes of one variable (`resource` or `context`) that a set of
+/// policies can read: every one, or those named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Reads {
+    all: bool,
+    names: Vec<String>,
+}
+
+impl Reads {
+    /// Every attribute (the reference: nothing is left out).
+    fn every() -> Self {
+        Self {
+            all: true,
+            names: Vec::new(),
+        }
+    }
+
+    /// Whether an attribute must be built.
+    pub(crate) fn wants(&self, name: &str) -> bool {
+        self.all || self.names.iter().any(|n| n == name)
+    }
+
+    fn add(&mut self, name: &str) {
+        if !self.wants(name) {
+            self.names.push(name.to_owned());
+        }
+    }
+
+    fn union(&mut self, other: &Reads) {
+        self.all |= other.all;
+        for n in &other.names {
+            self.add(n);
+        }
+    }
+}
+
+/// What the conditions of a set of policies can read of the resource
+/// entity and of the context. An attribute nobody reads cannot change a
+/// response: Cedar only sees attributes through `x.attr` and `x has attr`,
+/// so the entity and context built for a slice may leave the others out.
+/// Any other use of the variable (`context` as a value, an entity literal
+/// whose attributes could be those of the resource) counts as reading
+/// every attribute.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Needs {
+    resource: Reads,
+    context: Reads,
+}
+
+impl Needs {
+    /// Everything (used with the whole set and when the reads of a policy
+    /// cannot be worked out).
+    pub(crate) fn every() -> Self {
+        Self {
+            resource: Reads::every(),
+            context: Reads::every(),
+        }
+    }
+
+    /// The reads of one policy's conditions.
+    fn of(policy: &Policy) -> Self {
+        let Ok(json) = policy.to_json() else {
+            return Self::every();
+        };
+        let mut needs = Self::default();
+        match json.get("conditions") {
+            Some(conditions) => needs.walk(conditions),
+            None => return Self::every(),
+        }
+        needs
+    }
+
+    fn union(&mut self, other: &Needs) {
+        self.resource.union(&other.resource);
+        self.context.union(&other.context);
+    }
+
+    fn var(&mut self, name: &str) -> Option<&mut Reads> {
+        match name {
+            "resource" => Some(&mut self.resource),
+            "context" => Some(&mut self.context),
+            _ => None,
+        }
+    }
+
+    /// Walks a policy's JSON (EST) form.
+    fn walk(&mut self, v: &serde_json::Value) {
+        use serde_json::Value as J;
+        match v {
+            J::Array(items) => items.iter().for_each(|i| self.walk(i)),
+            J::Object(map) => {
+                // `x.attr`, `x has attr`: one attribute of x.
+                for op in [".", "has"] {
+                    let Some(inner) = map.get(op) else { continue };
+                    let left = inner.get("left").and_then(|l| l.get("Var"));
+                    let attr = inner.get("attr").and_then(J::as_str);
+                    if let (Some(J::String(var)), Some(attr)) = (left, attr) {
+                        if let Some(reads) = self.var(var) {
+                            reads.add(attr);
+                        }
+                        return;
+                    }
+                }
+                // `x is T`: the type only.
+                if let Some(inner) = map.get("is") {
+                    if let Some(J::String(_)) = inner.get("left").and_then(|l| l.get("Var")) {
+                        if let Some(rest) = inner.get("in") {
+                            self.walk(rest);
+                        }
+                        return;
+                    }
+                }
+                if let Some(J::String(var)) = map.get("Var") {
+                    if let Some(reads) = self.var(var) {
+                        reads.all = true;
+                    }
+                    return;
+                }
+                // A literal other than a primitive may name an entity.
+                if let Some(value) = map.get("Value") {
+                    if value.is_object() || value.is_array() {
+                        self.resource.all = true;
+                    }
+                    return;
+                }
+                map.values().for_each(|x| self.walk(x));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -435,7 +572,8 @@ impl PolicyEngine {
             None => ClassTable::default(),
         };
         let types_n = RESOURCE_TYPES;
-        let mut entries: Vec<Vec<(Policy, Option<usize>)>> = (0..CEDAR_ACTIONS.len() * types_n)
+        let mut entries: Vec<Vec<(Policy, Option<usize>, Needs)>> = (0..CEDAR_ACTIONS.len()
+            * types_n)
             .map(|_| Vec::new())
             .collect();
         for policy in all.policies() {
@@ -470,10 +608,11 @@ impl PolicyEngine {
                 policy.clone()
             };
             let guard = flag_guard(policy);
+            let needs = Needs::of(&filed);
             for a in &actions {
                 for t in &types {
                     if let Some(list) = entries.get_mut(a * types_n + t) {
-                        list.push((filed.clone(), guard));
+                        list.push((filed.clone(), guard, needs.clone()));
                     }
                 }
             }
@@ -612,15 +751,27 @@ impl PolicyEngine {
         for action in &intent.actions {
             let name = cedar_action(action.verb);
             let s = slot(name).ok_or_else(|| format!("no Cedar action for `{name}`"))?;
-            let (resource, ty) = self.resource_entity(agent, action, env, &mut facts)?;
-            let (request, entities) =
-                self.prepare(agent, action, env, intent.overflow, count, resource, s)?;
+            let ty = resource_type(action);
+            let col = type_slot(ty).ok_or("resource type without a policy slice")?;
+            let flags = context_flags(action, intent.overflow);
+            let (_, needs) = self.slice(s, col, &flags)?;
+            let resource =
+                self.resource_entity(agent, action, env, &mut facts, ty, &needs.resource)?;
+            let (request, entities) = self.prepare(
+                agent,
+                action,
+                env,
+                (intent.overflow, count),
+                resource,
+                s,
+                &needs.context,
+            )?;
             out.push(CedarInput {
                 request,
                 entities,
                 slot: s,
-                ty,
-                flags: context_flags(action, intent.overflow),
+                ty: col,
+                flags,
             });
         }
         Ok(out)
@@ -631,7 +782,7 @@ impl PolicyEngine {
     #[doc(hidden)]
     pub fn cedar_evaluate(&self, input: &CedarInput) -> usize {
         match self.slice(input.slot, input.ty, &input.flags) {
-            Ok(set) => self
+            Ok((set, _)) => self
                 .authorizer
                 .is_authorized(&input.request, set, &input.entities)
                 .diagnostics()
@@ -735,12 +886,29 @@ impl PolicyEngine {
         sets: Sets,
     ) -> Result<ActionVerdict, String> {
         let s = slot(name).ok_or_else(|| format!("no Cedar action for verb `{name}`"))?;
-        let (resource, ty) = self.resource_entity(agent, action, env, facts)?;
-        let (request, entities) = self.prepare(agent, action, env, overflow, count, resource, s)?;
-        let set = match sets {
-            Sets::Sliced => self.slice(s, ty, &context_flags(action, overflow))?,
-            Sets::Whole => &self.all,
+        let ty = resource_type(action);
+        let col = type_slot(ty).ok_or("resource type without a policy slice")?;
+        let every;
+        let (set, needs) = match sets {
+            Sets::Sliced => {
+                let (set, needs) = self.slice(s, col, &context_flags(action, overflow))?;
+                (set, needs)
+            }
+            Sets::Whole => {
+                every = Needs::every();
+                (&self.all, &every)
+            }
         };
+        let resource = self.resource_entity(agent, action, env, facts, ty, &needs.resource)?;
+        let (request, entities) = self.prepare(
+            agent,
+            action,
+            env,
+            (overflow, count),
+            resource,
+            s,
+            &needs.context,
+        )?;
         self.judge(
             &request,
             &entities,
@@ -758,7 +926,7 @@ impl PolicyEngine {
         action: usize,
         ty: usize,
         flags: &[bool; FLAGS.len()],
-    ) -> Result<&PolicySet, String> {
+    ) -> Result<&(PolicySet, Needs), String> {
         self.slices
             .get(action * RESOURCE_TYPES + ty)
             .ok_or("missing policy slice")?
@@ -776,8 +944,9 @@ impl PolicyEngine {
         name: &str,
         described: &str,
     ) -> Result<ActionVerdict, String> {
-        let (request, entities) = self.prepare(agent, action, env, false, 1, resource, s)?;
-        let set = self.slice(s, ty, &context_flags(action, false))?;
+        let (set, needs) = self.slice(s, ty, &context_flags(action, false))?;
+        let (request, entities) =
+            self.prepare(agent, action, env, (false, 1), resource, s, &needs.context)?;
         self.judge(&request, &entities, action, set, name, described)
     }
 
@@ -868,10 +1037,10 @@ impl PolicyEngine {
         agent: &Agent,
         action: &Action,
         env: &Environment,
-        overflow: bool,
-        count: usize,
+        (overflow, count): (bool, usize),
         resource: Entity,
         slot: usize,
+        reads: &Reads,
     ) -> Result<(Request, Entities), String> {
         let resource_uid = resource.uid();
         let entities = agent
@@ -880,35 +1049,30 @@ impl PolicyEngine {
             .add_entities([resource], None)
             .map_err(|e| e.to_string())?;
         let a = &action.attrs;
-        let mut techniques: Vec<RestrictedExpression> =
-            Vec::with_capacity(action.techniques.len() * 2);
-        for t in &action.techniques {
-            techniques.push(str_expr(t));
-            if let Some((parent, _)) = t.split_once('.') {
-                techniques.push(str_expr(parent));
-            }
+        // Only what the policies evaluated can read (see [`Needs`]).
+        let mut pairs = Attrs::new(reads);
+        for (name, on) in FLAGS.iter().zip(context_flags(action, overflow)) {
+            pairs.put(name, || RestrictedExpression::new_bool(on));
         }
-        let values = context_flags(action, overflow);
-        let flags = FLAGS
-            .iter()
-            .zip(values)
-            .map(|(name, on)| ((*name).to_owned(), RestrictedExpression::new_bool(on)));
-        let context = Context::from_pairs(flags.into_iter().chain([
-            (
-                "remote_host".to_owned(),
-                str_expr(a.remote.as_deref().unwrap_or("")),
-            ),
-            (
-                "techniques".to_owned(),
-                RestrictedExpression::new_set(techniques),
-            ),
-            ("cwd".to_owned(), str_expr(&env.cwd)),
-            (
-                "action_count".to_owned(),
-                RestrictedExpression::new_long(i64::try_from(count).unwrap_or(i64::MAX)),
-            ),
-        ]))
-        .map_err(|e| e.to_string())?;
+        pairs.put("remote_host", || {
+            str_expr(a.remote.as_deref().unwrap_or(""))
+        });
+        pairs.put("techniques", || {
+            let mut techniques: Vec<RestrictedExpression> =
+                Vec::with_capacity(action.techniques.len() * 2);
+            for t in &action.techniques {
+                techniques.push(str_expr(t));
+                if let Some((parent, _)) = t.split_once('.') {
+                    techniques.push(str_expr(parent));
+                }
+            }
+            RestrictedExpression::new_set(techniques)
+        });
+        pairs.put("cwd", || str_expr(&env.cwd));
+        pairs.put("action_count", || {
+            RestrictedExpression::new_long(i64::try_from(count).unwrap_or(i64::MAX))
+        });
+        let context = Context::from_pairs(pairs.out).map_err(|e| e.to_string())?;
         let action_uid = self
             .action_uids
             .get(slot)
@@ -928,142 +1092,166 @@ impl PolicyEngine {
     /// entity provider) and the port when known.
     fn network_attrs(
         &self,
-        attrs: &mut Vec<(&'static str, RestrictedExpression)>,
+        attrs: &mut Attrs<'_>,
         agent: &Agent,
         facts: &mut FactCache<'_>,
-        host: &str,
-        port: Option<u16>,
+        (host, port): (&str, Option<u16>),
         class: HostClass,
     ) {
         let b = RestrictedExpression::new_bool;
-        attrs.extend([
-            ("kind", str_expr(class_name(class))),
-            ("allowlisted", b(self.allowlisted(host, port))),
-            ("in_scope", b(agent.scopes().host_in_scope(host, port))),
-            ("production", b(facts.host(host).production)),
-        ]);
+        attrs.put("kind", || str_expr(class_name(class)));
+        attrs.put("allowlisted", || b(self.allowlisted(host, port)));
+        attrs.put("in_scope", || b(agent.scopes().host_in_scope(host, port)));
+        attrs.put("production", || b(facts.host(host).production));
         if let Some(p) = port {
-            attrs.push(("port", RestrictedExpression::new_long(i64::from(p))));
+            attrs.put("port", || RestrictedExpression::new_long(i64::from(p)));
         }
     }
 
+    /// The resource entity of an action, of type `ty` (see
+    /// [`resource_type`]), with the attributes `reads` names.
     fn resource_entity(
         &self,
         agent: &Agent,
         action: &Action,
         env: &Environment,
         facts: &mut FactCache<'_>,
-    ) -> Result<(Entity, usize), String> {
+        ty: &EntityTypeName,
+        reads: &Reads,
+    ) -> Result<Entity, String> {
         let t = types();
         let classes =
             |names: Vec<&str>| RestrictedExpression::new_set(names.into_iter().map(str_expr));
         let b = RestrictedExpression::new_bool;
-        let (ty, id, attrs): (_, &str, Vec<(&str, RestrictedExpression)>) = match &action.resource {
-            Resource::Path { path, glob } => {
-                let f = facts.file(path);
-                let scopes = agent.scopes();
-                (
-                    &t.file,
-                    path,
-                    vec![
-                        ("path", str_expr(path)),
-                        ("glob", b(*glob)),
-                        ("in_workspace", b(env.in_workspace(path, *glob))),
-                        (
-                            "is_workspace_root",
-                            b(!*glob && path.trim_end_matches('/') == env.workspace),
-                        ),
-                        ("in_home", b(path_within(path, &env.home, *glob))),
-                        (
-                            "in_tmp",
-                            b(path_within(path, "/tmp", *glob)
-                                || path_within(path, "/var/tmp", *glob)),
-                        ),
-                        ("readable", b(scopes.readable(path, *glob))),
-                        ("writable", b(scopes.writable(path, *glob))),
-                        ("sensitivity", str_expr(f.sensitivity.as_str())),
-                        ("backed_up", b(f.backed_up)),
-                        ("production", b(f.production)),
-                        ("classes", classes(self.classes.path_classes(path))),
-                    ],
-                )
-            }
-            Resource::Host { host, port, class } => {
-                let mut v = vec![("name", str_expr(host))];
-                self.network_attrs(&mut v, agent, facts, host, *port, *class);
-                (&t.host, host, v)
-            }
-            Resource::Url {
-                url,
-                host,
-                port,
-                class,
-            } => {
-                let mut v = vec![("url", str_expr(url)), ("host", str_expr(host))];
-                self.network_attrs(&mut v, agent, facts, host, *port, *class);
-                (&t.url, url, v)
-            }
-            Resource::Program { name } => {
-                let base = name.rsplit('/').next().unwrap_or(name);
-                let in_ws = name.contains('/') && env.in_workspace(name, false);
-                (
-                    &t.program,
-                    name,
-                    vec![
-                        ("name", str_expr(name)),
-                        ("basename", str_expr(base)),
-                        ("in_workspace", b(in_ws)),
-                        ("classes", classes(self.classes.program_classes(base))),
-                    ],
-                )
-            }
-            Resource::Process { target } => (
-                &t.process,
-                target,
-                vec![
-                    ("target", str_expr(target)),
-                    ("classes", classes(self.classes.process_classes(target))),
-                ],
-            ),
-            Resource::Package { manager, name } => (
-                &t.package,
-                name,
-                vec![("manager", str_expr(manager)), ("name", str_expr(name))],
-            ),
-            Resource::EnvVar { name } => (&t.env_var, name, vec![("name", str_expr(name))]),
-            Resource::Tool { name } => (
-                &t.tool,
-                name,
-                vec![
-                    ("name", str_expr(name)),
-                    ("in_scope", b(agent.scopes().tool_in_scope(name))),
-                ],
-            ),
-            Resource::Unknown { text } => (&t.unknown, text, vec![("text", str_expr(text))]),
+        let mut attrs = Attrs::new(reads);
+        let id: &str = match &action.resource {
+            Resource::Path { path, .. } => path,
+            Resource::Host { host, .. } => host,
+            Resource::Url { url, .. } => url,
+            Resource::Program { name } => name,
+            Resource::Process { target } => target,
+            Resource::Package { name, .. } => name,
+            Resource::EnvVar { name } => name,
+            Resource::Tool { name } => name,
+            Resource::Unknown { text } => text,
             #[allow(unreachable_patterns)] // Resource is non_exhaustive
-            _ => (&t.unknown, "", vec![("text", str_expr(""))]),
+            _ => "",
         };
         // A tool call always names a Tool (the schema's `callTool` takes only Tool).
-        let (ty, attrs) = if action.verb == Verb::CallTool && ty != &t.tool {
-            (
-                &t.tool,
-                vec![
-                    ("name", str_expr(id)),
-                    ("in_scope", b(agent.scopes().tool_in_scope(id))),
-                ],
-            )
+        if ty == &t.tool {
+            attrs.put("name", || str_expr(id));
+            attrs.put("in_scope", || b(agent.scopes().tool_in_scope(id)));
         } else {
-            (ty, attrs)
-        };
-        let column = type_slot(ty).ok_or("resource type without a policy slice")?;
-        let entity = Entity::new_with_tags(
-            uid(ty, id),
-            attrs.into_iter().map(|(k, v)| (k.to_owned(), v)),
-            [],
-            [],
-        )
-        .map_err(|e| e.to_string())?;
-        Ok((entity, column))
+            match &action.resource {
+                Resource::Path { path, glob } => {
+                    let glob = *glob;
+                    let f = if ["sensitivity", "backed_up", "production"]
+                        .iter()
+                        .any(|n| reads.wants(n))
+                    {
+                        facts.file(path)
+                    } else {
+                        FileFacts::default()
+                    };
+                    let scopes = agent.scopes();
+                    attrs.put("path", || str_expr(path));
+                    attrs.put("glob", || b(glob));
+                    attrs.put("in_workspace", || b(env.in_workspace(path, glob)));
+                    attrs.put("is_workspace_root", || {
+                        b(!glob && path.trim_end_matches('/') == env.workspace)
+                    });
+                    attrs.put("in_home", || b(path_within(path, &env.home, glob)));
+                    attrs.put("in_tmp", || {
+                        b(path_within(path, "/tmp", glob) || path_within(path, "/var/tmp", glob))
+                    });
+                    attrs.put("readable", || b(scopes.readable(path, glob)));
+                    attrs.put("writable", || b(scopes.writable(path, glob)));
+                    attrs.put("sensitivity", || str_expr(f.sensitivity.as_str()));
+                    attrs.put("backed_up", || b(f.backed_up));
+                    attrs.put("production", || b(f.production));
+                    attrs.put("classes", || classes(self.classes.path_classes(path)));
+                }
+                Resource::Host { host, port, class } => {
+                    attrs.put("name", || str_expr(host));
+                    self.network_attrs(&mut attrs, agent, facts, (host, *port), *class);
+                }
+                Resource::Url {
+                    url,
+                    host,
+                    port,
+                    class,
+                } => {
+                    attrs.put("url", || str_expr(url));
+                    attrs.put("host", || str_expr(host));
+                    self.network_attrs(&mut attrs, agent, facts, (host, *port), *class);
+                }
+                Resource::Program { name } => {
+                    let base = name.rsplit('/').next().unwrap_or(name);
+                    attrs.put("name", || str_expr(name));
+                    attrs.put("basename", || str_expr(base));
+                    attrs.put("in_workspace", || {
+                        b(name.contains('/') && env.in_workspace(name, false))
+                    });
+                    attrs.put("classes", || classes(self.classes.program_classes(base)));
+                }
+                Resource::Process { target } => {
+                    attrs.put("target", || str_expr(target));
+                    attrs.put("classes", || classes(self.classes.process_classes(target)));
+                }
+                Resource::Package { manager, name } => {
+                    attrs.put("manager", || str_expr(manager));
+                    attrs.put("name", || str_expr(name));
+                }
+                Resource::EnvVar { name } => attrs.put("name", || str_expr(name)),
+                Resource::Unknown { text } => attrs.put("text", || str_expr(text)),
+                #[allow(unreachable_patterns)] // Resource is non_exhaustive
+                _ => attrs.put("text", || str_expr("")),
+            }
+        }
+        Entity::new_with_tags(uid(ty, id), attrs.out, [], []).map_err(|e| e.to_string())
+    }
+}
+
+/// The entity type of an action's resource (a tool call always names a
+/// Tool: the schema's `callTool` takes only Tool).
+fn resource_type(action: &Action) -> &'static EntityTypeName {
+    let t = types();
+    if action.verb == Verb::CallTool {
+        return &t.tool;
+    }
+    match &action.resource {
+        Resource::Path { .. } => &t.file,
+        Resource::Host { .. } => &t.host,
+        Resource::Url { .. } => &t.url,
+        Resource::Program { .. } => &t.program,
+        Resource::Process { .. } => &t.process,
+        Resource::Package { .. } => &t.package,
+        Resource::EnvVar { .. } => &t.env_var,
+        Resource::Tool { .. } => &t.tool,
+        Resource::Unknown { .. } => &t.unknown,
+        #[allow(unreachable_patterns)] // Resource is non_exhaustive
+        _ => &t.unknown,
+    }
+}
+
+/// Attribute pairs, each built only when wanted.
+struct Attrs<'r> {
+    reads: &'r Reads,
+    out: Vec<(String, RestrictedExpression)>,
+}
+
+impl<'r> Attrs<'r> {
+    fn new(reads: &'r Reads) -> Self {
+        Self {
+            reads,
+            out: Vec::new(),
+        }
+    }
+
+    fn put(&mut self, name: &str, value: impl FnOnce() -> RestrictedExpression) {
+        if self.reads.wants(name) {
+            self.out.push((name.to_owned(), value()));
+        }
     }
 }
 
@@ -1224,6 +1412,37 @@ mod tests {
     }
 
     #[test]
+    fn needs_name_the_attributes_a_policy_reads() {
+        let needs = |text: &str| Needs::of(&Policy::from_str(text).unwrap());
+        let p = "forbid(principal, action, resource)";
+        let n = needs(&format!(
+            "{p} when {{ context.recursive && resource.in_tmp && resource is File }} \
+             unless {{ resource has port && principal.depth > 1 }};"
+        ));
+        assert!(!n.context.all && !n.resource.all);
+        assert!(n.context.wants("recursive") && !n.context.wants("force"));
+        assert!(n.resource.wants("in_tmp") && n.resource.wants("port"));
+        assert!(!n.resource.wants("path") && !n.resource.wants("depth"));
+        // No condition: nothing is read.
+        let none = needs(&format!("{p};"));
+        assert!(!none.resource.wants("path") && !none.context.wants("cwd"));
+        // The variable as a value, or an entity literal: everything.
+        assert!(needs(&format!("{p} when {{ context == {{}} }};"))
+            .context
+            .wants("cwd"));
+        assert!(
+            needs(&format!("{p} when {{ [resource].contains(resource) }};"))
+                .resource
+                .wants("path")
+        );
+        assert!(
+            needs(&format!("{p} when {{ File::\"/x\".path == \"/x\" }};"))
+                .resource
+                .wants("path")
+        );
+    }
+
+    #[test]
     fn a_guarded_policy_is_evaluated_only_when_its_flag_is_set() {
         let engine = PolicyEngine::load("coding-agent").unwrap();
         let exec = slot("exec").unwrap() * RESOURCE_TYPES + type_slot(&types().program).unwrap();
@@ -1235,6 +1454,7 @@ mod tests {
             let mut v: Vec<String> = slice
                 .set(&flags)
                 .unwrap()
+                .0
                 .policies()
                 .map(|p| p.id().to_string())
                 .collect();
