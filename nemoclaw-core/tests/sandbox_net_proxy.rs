@@ -75,6 +75,19 @@ fn profile(ws: &Path, hosts: &[String]) -> SandboxProfile {
         .unwrap()
 }
 
+/// The host server, a workspace, and a profile that allows the server by
+/// name and by address (a listed name resolving to loopback needs both).
+fn loopback_allowed() -> (HostServer, tempfile::TempDir, SandboxProfile) {
+    let server = host_server();
+    let port = server.port;
+    let ws = workspace();
+    let p = profile(
+        ws.path(),
+        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
+    );
+    (server, ws, p)
+}
+
 fn bash(profile: &SandboxProfile, script: &str) -> Outcome {
     Sandbox::run(profile, &["/bin/bash", "-c", script], b"").expect("sandbox run")
 }
@@ -103,13 +116,8 @@ fn raw_request(request: &str) -> String {
 
 #[test]
 fn allowed_host_is_reached_through_the_proxy_and_reported() {
-    let server = host_server();
+    let (server, ws, p) = loopback_allowed();
     let port = server.port;
-    let ws = workspace();
-    let p = profile(
-        ws.path(),
-        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
-    );
     let mut script = String::new();
     // A tunnel (what HTTPS clients do), then a plain forward-proxy request.
     script.push_str(&raw_request(&format!(
@@ -197,13 +205,8 @@ fn allowed_host_is_reached_through_the_proxy_and_reported() {
 
 #[test]
 fn unlisted_hosts_metadata_and_private_addresses_get_403() {
-    let server = host_server();
+    let (server, ws, p) = loopback_allowed();
     let port = server.port;
-    let ws = workspace();
-    let p = profile(
-        ws.path(),
-        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
-    );
     let requests = [
         "CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n".to_owned(),
         "GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\\r\\n\\r\\n".to_owned(),
@@ -286,13 +289,8 @@ fn a_listed_name_resolving_to_loopback_is_refused_unless_the_address_is_listed()
 
 #[test]
 fn nothing_bypasses_the_proxy() {
-    let server = host_server();
+    let (server, ws, p) = loopback_allowed();
     let port = server.port;
-    let ws = workspace();
-    let p = profile(
-        ws.path(),
-        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
-    );
     // Direct connections: the host's loopback (the sandbox's 127.0.0.1 is
     // its own), an outside address, the metadata service; a DNS lookup
     // (no resolver inside); UDP out.
@@ -369,13 +367,8 @@ fn invalid_allow_lists_are_refused_before_anything_runs() {
 
 #[test]
 fn warm_starts_get_a_fresh_proxy_each_run() {
-    let server = host_server();
+    let (server, ws, p) = loopback_allowed();
     let port = server.port;
-    let ws = workspace();
-    let p = profile(
-        ws.path(),
-        &[format!("localhost:{port}"), format!("127.0.0.1:{port}")],
-    );
     let prepared = Sandbox::prepare(&p).unwrap().warm_start();
     for run in 0..3 {
         let o = prepared
