@@ -116,7 +116,7 @@ fn raw_request(request: &str) -> String {
 
 #[test]
 fn allowed_host_is_reached_through_the_proxy_and_reported() {
-    let (server, ws, p) = loopback_allowed();
+    let (server, _ws, p) = loopback_allowed(); // the workspace lives until the end of the test
     let port = server.port;
     let mut script = String::new();
     // A tunnel (what HTTPS clients do), then a plain forward-proxy request.
@@ -205,7 +205,7 @@ fn allowed_host_is_reached_through_the_proxy_and_reported() {
 
 #[test]
 fn unlisted_hosts_metadata_and_private_addresses_get_403() {
-    let (server, ws, p) = loopback_allowed();
+    let (server, _ws, p) = loopback_allowed(); // the workspace lives until the end of the test
     let port = server.port;
     let requests = [
         "CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n".to_owned(),
@@ -289,7 +289,7 @@ fn a_listed_name_resolving_to_loopback_is_refused_unless_the_address_is_listed()
 
 #[test]
 fn nothing_bypasses_the_proxy() {
-    let (server, ws, p) = loopback_allowed();
+    let (server, _ws, p) = loopback_allowed(); // the workspace lives until the end of the test
     let port = server.port;
     // Direct connections: the host's loopback (the sandbox's 127.0.0.1 is
     // its own), an outside address, the metadata service; a DNS lookup
@@ -367,7 +367,7 @@ fn invalid_allow_lists_are_refused_before_anything_runs() {
 
 #[test]
 fn warm_starts_get_a_fresh_proxy_each_run() {
-    let (server, ws, p) = loopback_allowed();
+    let (server, _ws, p) = loopback_allowed(); // the workspace lives until the end of the test
     let port = server.port;
     let prepared = Sandbox::prepare(&p).unwrap().warm_start();
     for run in 0..3 {
